@@ -408,3 +408,6 @@ func (e *Estimator) emit(s Segment) {
 func clamp(v, lo, hi float64) float64 {
 	return math.Max(lo, math.Min(hi, v))
 }
+
+// SetOptions changes the estimator's options from the next poll on.
+func (e *Estimator) SetOptions(opts Options) { e.opts = opts }
