@@ -122,8 +122,9 @@ type Stats struct {
 	// LatencySum is the end-to-end latency (arrival to completion, queue time
 	// included) summed over completed requests.
 	LatencySum time.Duration
-	// QueueSum is the queue time of started requests; PrefillSum and
-	// DecodeSum the prefill and decode time of completed requests.
+	// QueueSum, PrefillSum and DecodeSum are the queue, prefill and decode
+	// time of completed requests. Servers observe every per-request value
+	// when the request finishes, and so does the engine.
 	QueueSum, PrefillSum, DecodeSum time.Duration
 	// PromptTokens counts prompt tokens of requests whose prefill has ended;
 	// GenerationTokens counts tokens generated so far, one per time per
@@ -261,9 +262,6 @@ func (m *ModelSim) start(j *job) {
 	j.prefill = m.cfg.PrefillTime(j.PromptTokens)
 	j.complete = m.now + m.cfg.ServiceTime(j.Request)
 	m.stats.Started++
-	queue := j.start - j.Arrival
-	m.stats.QueueSum += queue
-	m.observe(QueueTime, queue.Seconds())
 	heap.Push(&m.running, j)
 }
 
@@ -274,12 +272,14 @@ func (m *ModelSim) completeNext() {
 	e2e := j.complete - j.Arrival
 	decode := j.complete - j.start - j.prefill
 	s.LatencySum += e2e
+	s.QueueSum += j.start - j.Arrival
 	s.PrefillSum += j.prefill
 	s.DecodeSum += decode
 	s.CompletedPromptTokens += uint64(j.PromptTokens)
 	s.CompletedGenerationTokens += uint64(j.OutputTokens)
 
 	m.observe(E2ELatency, e2e.Seconds())
+	m.observe(QueueTime, (j.start - j.Arrival).Seconds())
 	m.observe(InferenceTime, (j.complete - j.start).Seconds())
 	m.observe(PrefillTime, j.prefill.Seconds())
 	m.observe(DecodeTime, decode.Seconds())

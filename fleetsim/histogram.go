@@ -5,8 +5,7 @@ import "sort"
 // Quantity names a per-request value that a server may expose as a histogram.
 type Quantity int
 
-// The per-request quantities the engine can observe at completion (queue
-// time when the request starts).
+// The per-request quantities the engine observes when a request completes.
 const (
 	// E2ELatency is arrival to completion, in seconds.
 	E2ELatency Quantity = iota
