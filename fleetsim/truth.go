@@ -154,5 +154,23 @@ func (t *Truth) Window(from, to time.Duration) Window {
 	return w
 }
 
+// LastBusy returns the last instant at or before now with a request in
+// flight (now itself if the model is busy), and false if it never was busy.
+func (t *Truth) LastBusy(now time.Duration) (time.Duration, bool) {
+	for i := len(t.steps) - 1; i >= 0; i-- {
+		s := t.steps[i]
+		if s.At > now {
+			continue
+		}
+		if s.InFlight > 0 {
+			return now, true
+		}
+		if i > 0 {
+			return s.At, true
+		}
+	}
+	return 0, false
+}
+
 // Steps returns the number of recorded changes of the in-flight count.
 func (t *Truth) Steps() int { return len(t.steps) }
