@@ -66,7 +66,6 @@ func LoadTrace(path string) (*Trace, error) {
 // arrival and offset so that the first arrives at 0. name appears in errors.
 func ParseTrace(name string, r io.Reader) (*Trace, error) {
 	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("trace %q: empty file (want a header row with %s, %s and %s)",
