@@ -58,16 +58,13 @@ type Estimator struct {
 	lastT  time.Time // time of the last poll, successful or not
 	last   Reading   // the last successful reading
 
-	// The run in progress: consecutive polls that showed requests in flight.
-	inRun        bool
-	startPending bool    // the interval before the run's first busy poll is not emitted yet
-	startEdge    float64 // that interval's length
-	startInFl    float64 // in-flight count at the run's first busy poll
-	startRun     float64 // running count at the run's first busy poll
-	runEmitted   float64 // busy seconds emitted for the run so far
-	runWork      float64 // latency (or processing) seconds of requests finished in the run
-	runWorkOK    bool    // runWork is known
-	runMaxInFl   float64 // largest in-flight count seen at the run's polls
+	inRun bool // the last successful poll showed requests in flight
+	run   run  // the busy run in progress, held until it is settled
+
+	// Busy polls and the sum of their in-flight counts: the model's mean
+	// concurrency while busy, as sampled. It sizes work hidden between two
+	// idle polls, and steadies the estimate of a short run's concurrency.
+	polls, pollInFlight, pollInFlight2 float64
 
 	lastEmitted Kind // kind of the last segment emitted, to keep hidden work contiguous
 
@@ -110,8 +107,7 @@ func (e *Estimator) Observe(t time.Time, r Reading) {
 		e.lastT, e.last, e.have = t, r, true
 		e.t.Last, e.t.HaveReading = r, true
 		if r.Busy() {
-			e.beginRun(t, 0, r, delta{})
-			e.startPending = false
+			e.beginRun(t, r)
 		}
 		return
 	}
@@ -150,10 +146,8 @@ func (e *Estimator) Absent(t time.Time) {
 		return
 	}
 	if e.inRun {
-		// The run's end is lost in the unobserved interval; settle its start.
-		if e.startPending {
-			e.emitStart(e.edgeGuess(e.startEdge, 0))
-		}
+		// The run's end is lost in the unobserved interval.
+		e.settle(true, false)
 		e.inRun = false
 	}
 	e.emit(Segment{Kind: Unobserved, Seconds: dt})
@@ -165,8 +159,7 @@ func (e *Estimator) first(t time.Time, r Reading) {
 	e.t.Last, e.t.HaveReading = r, true
 	if r.Busy() {
 		// The run started before observation began: nothing before t is known.
-		e.beginRun(t, 0, r, delta{})
-		e.startPending = false
+		e.beginRun(t, r)
 	}
 }
 
@@ -242,20 +235,27 @@ func (e *Estimator) step(t time.Time, dt float64, r Reading, d delta) {
 	case !prevBusy && !curBusy:
 		e.quiet(t, dt, d)
 	case !prevBusy && curBusy:
-		e.beginRun(t, dt, r, d)
+		e.beginRun(t, r)
+		e.addPiece(piece{kind: startEdge, dt: dt, inFlight: r.InFlight(), running: r.Running}, d)
 	case prevBusy && curBusy:
-		e.addRunWork(d)
-		e.runMaxInFl = math.Max(e.runMaxInFl, r.InFlight())
-		if e.startPending {
-			e.emitStart(e.startGuess())
-		}
-		running := (e.last.Running + r.Running) / 2
-		e.emitBusy(dt, math.Max(e.last.InFlight(), r.InFlight()), running*dt)
-		e.runEmitted += dt
+		n, _ := completions(d)
+		e.addPiece(piece{
+			kind: interior, dt: dt,
+			// Fewer completions than requests in flight at the start: one of
+			// them is still running, so the interval was busy throughout.
+			sure:     n < e.last.InFlight(),
+			inFlight: math.Max(e.last.InFlight(), r.InFlight()),
+			running:  (e.last.Running + r.Running) / 2,
+		}, d)
+		e.sample(r)
 		e.t.LastBusy = t
+		if e.run.held() >= maxHold {
+			e.settle(false, false)
+		}
 	default:
-		e.addRunWork(d)
-		e.endRun(t, dt)
+		e.addPiece(piece{kind: endEdge, dt: dt, inFlight: e.last.InFlight(), running: e.last.Running}, d)
+		e.settle(true, true)
+		e.inRun = false
 	}
 }
 
@@ -271,15 +271,14 @@ func (e *Estimator) quiet(t time.Time, dt float64, d delta) {
 	if !ok {
 		w = dt / 2
 	}
+	latency := w
+	if n, known := completions(d); known && n >= 2 {
+		// Several requests overlapped by as much as the model's requests
+		// usually do; they lasted at least their mean latency.
+		w = clamp(w/e.concurrency(), w/n, w)
+	}
 	w = math.Min(w, dt)
-	// Requests that overlapped show more latency than the interval holds.
-	inFlight, requestSeconds := 1.0, w
-	if d.latSum > dt {
-		inFlight = math.Ceil(d.latSum / dt)
-	}
-	if d.latSum > 0 {
-		requestSeconds = d.latSum
-	}
+	inFlight := math.Max(1, math.Ceil(latency/math.Max(w, 1e-9)-1e-9))
 	// Place the work next to earlier work if the previous interval ended
 	// busy, so that continuous work is not split by made-up gaps; otherwise
 	// in the middle of the interval, the unbiased guess.
@@ -288,93 +287,96 @@ func (e *Estimator) quiet(t time.Time, dt float64, d delta) {
 		before = 0
 	}
 	e.emit(Segment{Kind: Idle, Seconds: before})
-	e.emitBusy(w, inFlight, requestSeconds)
+	e.emitBusy(w, inFlight, latency)
 	e.emit(Segment{Kind: Idle, Seconds: dt - w - before})
-	e.t.LastBusy = t.Add(-time.Duration((dt - w - before) * float64(time.Second)))
+	e.t.LastBusy = t.Add(-seconds(dt - w - before))
 }
 
-// beginRun starts a busy run at the poll t, dt after an idle poll.
-func (e *Estimator) beginRun(t time.Time, dt float64, r Reading, d delta) {
+// concurrency returns the mean number of requests in flight at the busy
+// polls so far; 1 before any.
+func (e *Estimator) concurrency() float64 {
+	if e.polls == 0 {
+		return 1
+	}
+	return math.Max(1, e.pollInFlight/e.polls)
+}
+
+// completions returns how many requests the counters show finished, and
+// whether that count is exact; a bare processing-time counter only tells
+// that at least one did.
+func completions(d delta) (float64, bool) {
+	switch {
+	case d.latCount > 0:
+		return d.latCount, true
+	case d.completed > 0:
+		return d.completed, true
+	case d.processing > 0:
+		return 1, false
+	}
+	return 0, true
+}
+
+// addPiece adds an interval, and what the counters show for it, to the run.
+func (e *Estimator) addPiece(p piece, d delta) {
+	w, ok := e.workSeconds(d)
+	if !ok {
+		w = -1
+	}
+	n, exact := completions(d)
+	e.run.add(p, w, n, exact)
+}
+
+// sample records a busy poll in the run and in the model's long-run
+// concurrency.
+func (e *Estimator) sample(r Reading) {
+	e.run.sample(r)
+	c := r.InFlight()
+	e.polls++
+	e.pollInFlight += c
+	e.pollInFlight2 += c * c
+}
+
+// beginRun starts a busy run at the poll t.
+func (e *Estimator) beginRun(t time.Time, r Reading) {
 	e.inRun = true
-	e.startPending = true
-	e.startEdge = dt
-	e.startInFl = r.InFlight()
-	e.startRun = r.Running
-	e.runEmitted = 0
-	e.runWork, e.runWorkOK = 0, false
-	e.runMaxInFl = r.InFlight()
-	e.addRunWork(d)
+	e.run.reset()
+	e.sample(r)
 	e.t.LastBusy = t
 }
 
-func (e *Estimator) addRunWork(d delta) {
-	if w, ok := e.workSeconds(d); ok {
-		e.runWork += w
-		e.runWorkOK = true
-	}
-}
-
-// tight reports whether the run's finished-request seconds measure its busy
-// time: true when the polls never saw two requests in flight at once, so
-// that the requests most likely ran one after another.
-func (e *Estimator) tight() bool { return e.runWorkOK && e.runMaxInFl <= 1 }
-
-// edgeGuess returns the busy part of an edge interval of length dt when
-// nothing better is known: half of it (the busy period began or ended at a
-// uniformly random moment), but no more than the finished work left over.
-func (e *Estimator) edgeGuess(dt, left float64) float64 {
-	g := dt / 2
-	if e.runWorkOK && left >= 0 && left < g {
-		g = left
-	}
-	return g
-}
-
-// startGuess settles the start edge of a run that has lasted past its first
-// busy poll, before its work is fully known.
-func (e *Estimator) startGuess() float64 {
-	return e.edgeGuess(e.startEdge, math.Inf(1))
-}
-
-func (e *Estimator) emitStart(busy float64) {
-	busy = clamp(busy, 0, e.startEdge)
-	e.emit(Segment{Kind: Idle, Seconds: e.startEdge - busy})
-	e.emitBusy(busy, e.startInFl, busy*e.startRun)
-	e.runEmitted += busy
-	e.startPending = false
-}
-
-// endRun closes the run: the poll at t shows nothing in flight, dt after
-// the run's last busy poll.
-func (e *Estimator) endRun(t time.Time, dt float64) {
-	lastInFl, lastRun := e.last.InFlight(), e.last.Running
-	var start, end float64
-	switch {
-	case e.startPending && e.tight():
-		// One busy poll: the finished work is the whole run, spread over
-		// both edges in proportion to their length.
-		total := clamp(e.runWork, 0, e.startEdge+dt)
-		if e.startEdge+dt > 0 {
-			start = total * e.startEdge / (e.startEdge + dt)
+// settle emits the part of the run held so far. last says no more of the
+// run follows; final that it ended with an idle poll.
+func (e *Estimator) settle(last, final bool) {
+	e.run.settle(last, final, e.concurrencyCV2())
+	for _, p := range e.run.pieces {
+		switch p.kind {
+		case startEdge:
+			e.emit(Segment{Kind: Idle, Seconds: p.dt - p.busy})
+			e.emitBusy(p.busy, p.inFlight, p.busy*p.running)
+		default:
+			e.emitBusy(p.busy, p.inFlight, p.busy*p.running)
+			e.emit(Segment{Kind: Idle, Seconds: p.dt - p.busy})
 		}
-		end = total - start
-	case e.startPending:
-		start = e.edgeGuess(e.startEdge, e.runWork)
-		end = e.edgeGuess(dt, e.runWork-start)
-	case e.tight():
-		end = clamp(e.runWork-e.runEmitted, 0, dt)
-	default:
-		end = e.edgeGuess(dt, e.runWork-e.runEmitted)
 	}
-	if e.startPending {
-		e.emitStart(start)
+	if n := len(e.run.pieces); n > 0 && e.run.pieces[n-1].kind == endEdge {
+		p := e.run.pieces[n-1]
+		e.t.LastBusy = e.lastT.Add(seconds(p.busy))
 	}
-	end = clamp(end, 0, dt)
-	e.emitBusy(end, lastInFl, end*lastRun)
-	e.emit(Segment{Kind: Idle, Seconds: dt - end})
-	e.t.LastBusy = e.lastT.Add(time.Duration(end * float64(time.Second)))
-	e.inRun = false
+	e.run.pieces = e.run.pieces[:0]
 }
+
+// concurrencyCV2 returns the squared coefficient of variation of the
+// in-flight count at the busy polls so far, 0 before there are two.
+func (e *Estimator) concurrencyCV2() float64 {
+	if e.polls < 2 {
+		return 0
+	}
+	mean := e.pollInFlight / e.polls
+	v := math.Max(0, e.pollInFlight2/e.polls-mean*mean) * e.polls / (e.polls - 1)
+	return v / (mean * mean)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // emitBusy emits a busy segment and the request-seconds that go with it.
 func (e *Estimator) emitBusy(seconds, inFlight, requestSeconds float64) {

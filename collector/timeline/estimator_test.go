@@ -35,7 +35,7 @@ type poll struct {
 	absent bool
 }
 
-func run(opts Options, polls []poll) (*Estimator, *recorder) {
+func script(opts Options, polls []poll) (*Estimator, *recorder) {
 	rec := &recorder{}
 	e := NewEstimator(opts, rec)
 	for _, p := range polls {
@@ -136,25 +136,60 @@ func TestEstimator(t *testing.T) {
 		},
 		{
 			// Two requests overlap (two in flight at polls 1 and 2), 5 s of
-			// latency in total. The latency sum counts the overlap twice, so the
-			// edges fall back to half an interval each: 0.5 + 1 + 0.5 = 2.
-			name: "overlapping run uses half-interval edges",
+			// latency in total. Two in flight on average while busy makes the
+			// run 5 / 2 = 2.5 s long: (1, 2] is surely busy (no request
+			// finished), the edges share the other 1.5 s: 0.75 each.
+			name: "overlapping run: latency over mean concurrency",
 			polls: []poll{
 				{t: 0, r: vllmLike(0, 0, 0, 0)},
 				{t: 1, r: vllmLike(2, 0, 0, 0)},
 				{t: 2, r: vllmLike(1, 1, 0, 0)},
 				{t: 3, r: vllmLike(0, 0, 2, 5)},
 			},
-			observed: 3, busy: 2, requests: 2,
+			observed: 3, busy: 2.5, requests: 2,
+			segments: []Segment{
+				{Kind: Idle, Seconds: 0.25},
+				{Kind: Busy, Seconds: 0.75, InFlight: 2},
+				{Kind: Busy, Seconds: 1, InFlight: 2},
+				{Kind: Busy, Seconds: 0.75, InFlight: 2},
+				{Kind: Idle, Seconds: 0.25},
+			},
 		},
 		{
-			// A waiting request counts as busy even with nothing running.
+			// Polls 1 and 2 each saw one request, but the first finished in
+			// (1, 2] and the second began after it: 1.2 + 0.9 = 2.1 s of
+			// latency over a 3 s window means 0.9 s of idle that the gauges
+			// alone would have counted as busy.
+			name: "idle dip between two busy polls",
+			polls: []poll{
+				{t: 0, r: vllmLike(0, 0, 0, 0)},
+				{t: 1, r: vllmLike(1, 0, 0, 0)},
+				{t: 2, r: vllmLike(1, 0, 1, 1.2)},
+				{t: 3, r: vllmLike(0, 0, 2, 2.1)},
+			},
+			observed: 3, busy: 2.1, requests: 2,
+		},
+		{
+			// A busy run is held until an idle poll settles it.
+			name: "run held until it ends",
+			polls: []poll{
+				{t: 0, r: vllmLike(0, 0, 0, 0)},
+				{t: 1, r: vllmLike(3, 0, 0, 0)},
+				{t: 2, r: vllmLike(3, 0, 0, 0)},
+			},
+			observed: 0, busy: 0,
+		},
+		{
+			// A waiting request counts as busy even with nothing running:
+			// (0, 1] is busy (it did not finish), and its 1.6 s latency ends
+			// it 0.6 s into (1, 2].
 			name: "waiting counts as busy",
 			polls: []poll{
 				{t: 0, r: vllmLike(0, 1, 0, 0)},
 				{t: 1, r: vllmLike(0, 1, 0, 0)},
+				{t: 2, r: vllmLike(0, 0, 1, 1.6)},
 			},
-			observed: 1, busy: 1,
+			observed: 2, busy: 1.6, requests: 1,
 		},
 		{
 			// The server restarted: the counters fell from 10 to 1. The growth
@@ -267,7 +302,7 @@ func TestEstimator(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, rec := run(tc.opts, tc.polls)
+			e, rec := script(tc.opts, tc.polls)
 			got := e.Totals()
 			if !near(got.ObservedSeconds, tc.observed) || !near(got.BusySeconds, tc.busy) ||
 				!near(got.UnobservedSeconds, tc.unobserved) {
@@ -314,7 +349,7 @@ func TestEstimatorIdleGaps(t *testing.T) {
 		}
 		polls = append(polls, poll{t: float64(s), r: vllmLike(0, 0, completed, latency)})
 	}
-	e, _ := run(Options{}, polls)
+	e, _ := script(Options{}, polls)
 	h := e.Totals().Gaps
 	if h.Count != 2 || !near(h.Sum, 9.6+9.7) {
 		t.Fatalf("gaps count/sum = %d/%v, want 2/19.3", h.Count, h.Sum)
@@ -327,7 +362,7 @@ func TestEstimatorIdleGaps(t *testing.T) {
 
 func TestEstimatorGapInterruptedByFailedPoll(t *testing.T) {
 	// A gap that a failed poll interrupts has no known length: not recorded.
-	e, _ := run(Options{}, []poll{
+	e, _ := script(Options{}, []poll{
 		{t: 0, r: vllmLike(1, 0, 0, 0)},
 		{t: 1, r: vllmLike(0, 0, 1, 1.5)},
 		{t: 5, miss: true},
@@ -345,7 +380,7 @@ func TestEstimatorProcessingCounter(t *testing.T) {
 	r := func(processing float64) Reading {
 		return Reading{ProcessingSeconds: processing, Present: FieldRunning | FieldWaiting | FieldProcessing}
 	}
-	e, _ := run(Options{}, []poll{{t: 0, r: r(2)}, {t: 1, r: r(2.3)}})
+	e, _ := script(Options{}, []poll{{t: 0, r: r(2)}, {t: 1, r: r(2.3)}})
 	got := e.Totals()
 	if !near(got.BusySeconds, 0.3) || got.Requests != 0 {
 		t.Errorf("busy/requests = %v/%v, want 0.3/0", got.BusySeconds, got.Requests)
@@ -353,10 +388,11 @@ func TestEstimatorProcessingCounter(t *testing.T) {
 }
 
 func TestEstimatorLastBusyAndRequestSeconds(t *testing.T) {
-	// Two requests run through (1, 3]: request-seconds are 2 per second of
-	// interior, plus the edges. The last busy moment is the end of the end
-	// edge: 3 + 0.5 s.
-	e, _ := run(Options{}, []poll{
+	// Two requests run through (1, 3], 7 s of latency with two in flight:
+	// 3.5 s busy, 2 s of it between the busy polls, 0.75 s on each edge.
+	// Request-seconds are 2 per busy second; the last busy moment is the end
+	// of the end edge: 3 + 0.75 s.
+	e, _ := script(Options{}, []poll{
 		{t: 0, r: vllmLike(0, 0, 0, 0)},
 		{t: 1, r: vllmLike(2, 0, 0, 0)},
 		{t: 2, r: vllmLike(2, 0, 0, 0)},
@@ -365,11 +401,10 @@ func TestEstimatorLastBusyAndRequestSeconds(t *testing.T) {
 		{t: 5, r: vllmLike(0, 0, 2, 7)},
 	})
 	got := e.Totals()
-	// Start edge 0.5 s × 2 running, interior 2 s × 2, end edge 0.5 s × 2.
-	if !near(got.RequestSeconds, 6) {
-		t.Errorf("request seconds = %v, want 6", got.RequestSeconds)
+	if !near(got.RequestSeconds, 7) {
+		t.Errorf("request seconds = %v, want 7", got.RequestSeconds)
 	}
-	if want := at(3.5); !got.LastBusy.Equal(want) {
+	if want := at(3.75); !got.LastBusy.Equal(want) {
 		t.Errorf("last busy = %v, want %v", got.LastBusy, want)
 	}
 	if !got.HaveReading || got.Last.Completed != 2 {
