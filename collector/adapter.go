@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -90,8 +91,8 @@ func Detect(p *Page) (Adapter, error) {
 			return a, nil
 		}
 	}
-	return nil, pageError(ReasonUnknownServer,
-		"no known inference server metrics found (families seen: %s; set server: explicitly, one of %s)",
+	return nil, pageError(ReasonUnknownServer, "no known inference server metrics found "+
+		"(families seen: %s; set server: explicitly, one of %s)",
 		familySummary(p.Families(), 5), strings.Join(AdapterNames(), ", "))
 }
 
@@ -224,6 +225,10 @@ func gather(p *Page, only string,
 		if r.also != slotNone {
 			g[r.also].add(v, r.keepMax)
 		}
+		if math.IsInf(g[r.to].sum, 0) {
+			return nil, pageError(ReasonInvalidValue, "the sum of the %s series of model %q overflows "+
+				"(the server reported an invalid value; this poll is skipped)", s.name, key.model)
+		}
 	}
 	return groups, nil
 }
@@ -288,7 +293,8 @@ func (a *accs) reading() timeline.Reading {
 		r.KVCacheUsage = a[slotKV].mean()
 	case a[slotKVAlt].n > 0:
 		r.KVCacheUsage = a[slotKVAlt].mean()
-	case a[slotKVUsed].n > 0 && a[slotKVMax].sum > 0:
+	case a[slotKVUsed].n > 0 && a[slotKVMax].sum >= 1:
+		// Block counts: a maximum of at least one keeps the ratio finite.
 		r.KVCacheUsage = a[slotKVUsed].sum / a[slotKVMax].sum
 	default:
 		return r

@@ -243,6 +243,14 @@ func TestInvalidValues(t *testing.T) {
 			`nv_inference_request_duration_us{model="a", version="1"} has value +Inf` + suffix,
 		},
 		{
+			// Each value is finite; their sum is not.
+			"overflowing sum", "vllm", "",
+			"vllm:num_requests_running{engine=\"0\",model_name=\"m\"} 1e308\n" +
+				"vllm:num_requests_running{engine=\"1\",model_name=\"m\"} 1e308\n",
+			`the sum of the vllm:num_requests_running series of model "m" overflows ` +
+				"(the server reported an invalid value; this poll is skipped)",
+		},
+		{
 			"negative infinity", "llamacpp", "",
 			"llamacpp:requests_deferred -Inf\n",
 			"llamacpp:requests_deferred has value -Inf" + suffix,

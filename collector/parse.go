@@ -117,7 +117,8 @@ func (p *Page) value(s sample) (float64, error) {
 		return v, nil
 	}
 	return 0, pageError(ReasonInvalidValue, "%s has value %v, want a finite number >= 0 "+
-		"(the server reported an invalid value; this poll is skipped)", p.seriesName(s.name, s.set), v)
+		"(the server reported an invalid value; this poll is skipped)",
+		p.seriesName(s.name, s.set), v)
 }
 
 // seriesName writes a kept series the way the page does.
@@ -151,7 +152,8 @@ func ParsePage(body []byte, contentType string) (*Page, error) {
 		return nil, err
 	}
 	if len(b.keys) == 0 {
-		return nil, pageError(ReasonNoMetrics, "page has no samples, only comments (%s)", enableHint)
+		return nil, pageError(ReasonNoMetrics,
+			"page has no samples, only comments (%s)", enableHint)
 	}
 	if err := b.checkDuplicates(); err != nil {
 		return nil, err

@@ -1,9 +1,7 @@
 package collector
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/placement-exporter/placement_exporter/collector/timeline"
@@ -16,73 +14,112 @@ const (
 
 func TestParsePageErrors(t *testing.T) {
 	const (
-		htmlMsg   = "got an HTML page, not Prometheus metrics (check the URL path, usually /metrics)"
-		emptyMsg  = "empty page (check that the server has metrics enabled: --enable-metrics for SGLang, --metrics for llama.cpp)"
-		cutMsg    = "page ends in the middle of line 2: the response was cut off (a dropped connection or a size limit)"
-		jsonMsg   = "got a JSON page, not Prometheus metrics (check the URL path: /metrics on most servers, /prometheus/metrics on trtllm-serve)"
+		htmlMsg = "got an HTML page, not Prometheus metrics (check the URL path, usually /metrics)"
+		hint    = "(check that the server has metrics enabled: " +
+			"--enable-metrics for SGLang, --metrics for llama.cpp)"
+		cutMsg = "page ends in the middle of line 2: the response was cut off " +
+			"(a dropped connection or a size limit)"
+		jsonMsg = "got a JSON page, not Prometheus metrics (check the URL path: " +
+			"/metrics on most servers, /prometheus/metrics on trtllm-serve)"
 		dupSuffix = " (its value is ambiguous; check that one process writes this page)"
-		textHint  = " (the page is not valid Prometheus text format; check that the URL is the server's metrics endpoint)"
+		textHint  = " (the page is not valid Prometheus text format; " +
+			"check that the URL is the server's metrics endpoint)"
 	)
 	cases := []struct {
 		name, body, contentType string
 		reason, msg             string
 	}{
-		{"html", "\n  <!DOCTYPE html><html><body>Not Found</body></html>\n", "", ReasonInvalidPage, htmlMsg},
-		{"html content type", "Moved\n", "text/html; charset=utf-8", ReasonInvalidPage, htmlMsg},
-		{"json", `[{"iter": 1, "numActiveRequests": 0}]` + "\n", "", ReasonInvalidPage, jsonMsg},
-		{"json content type", `{"error": "metrics disabled"}` + "\n", "application/json", ReasonInvalidPage, jsonMsg},
-		{"empty", "", textType, ReasonNoMetrics, emptyMsg},
-		{"blank", " \n\n\t\n", textType, ReasonNoMetrics, emptyMsg},
 		{
-			"comments only", "# HELP vllm:num_requests_running Running.\n# TYPE vllm:num_requests_running gauge\n",
-			textType, ReasonNoMetrics,
-			"page has no samples, only comments (check that the server has metrics enabled: " +
-				"--enable-metrics for SGLang, --metrics for llama.cpp)",
+			name:   "html",
+			body:   "\n  <!DOCTYPE html><html><body>Not Found</body></html>\n",
+			reason: ReasonInvalidPage, msg: htmlMsg,
 		},
-		{"cut mid-line", "tgi_queue_size 0\ntgi_batch_current_si", textType, ReasonTruncated, cutMsg},
-		{"cut mid-value", "tgi_queue_size 0\ntgi_batch_current_size 1", textType, ReasonTruncated, cutMsg},
 		{
-			"openmetrics without EOF", "# TYPE tgi_queue_size gauge\ntgi_queue_size 0\n", omType, ReasonTruncated,
-			`OpenMetrics page does not end with "# EOF": the response was cut off (a dropped connection or a size limit)`,
+			name: "html content type", body: "Moved\n", contentType: "text/html; charset=utf-8",
+			reason: ReasonInvalidPage, msg: htmlMsg,
+		},
+		{
+			name:   "json",
+			body:   `[{"iter": 1, "numActiveRequests": 0}]` + "\n",
+			reason: ReasonInvalidPage, msg: jsonMsg,
+		},
+		{
+			name: "json content type", body: `{"error": "metrics disabled"}` + "\n", contentType: "application/json",
+			reason: ReasonInvalidPage, msg: jsonMsg,
+		},
+		{name: "empty", contentType: textType, reason: ReasonNoMetrics, msg: "empty page " + hint},
+		{name: "blank", body: " \n\n\t\n", contentType: textType, reason: ReasonNoMetrics, msg: "empty page " + hint},
+		{
+			name:   "comments only",
+			body:   "# HELP vllm:num_requests_running Running.\n# TYPE vllm:num_requests_running gauge\n",
+			reason: ReasonNoMetrics, msg: "page has no samples, only comments " + hint,
+		},
+		{
+			name: "cut mid-line", body: "tgi_queue_size 0\ntgi_batch_current_si", contentType: textType,
+			reason: ReasonTruncated, msg: cutMsg,
+		},
+		{
+			name: "cut mid-value", body: "tgi_queue_size 0\ntgi_batch_current_size 1", contentType: textType,
+			reason: ReasonTruncated, msg: cutMsg,
+		},
+		{
+			name: "openmetrics without EOF", body: "# TYPE tgi_queue_size gauge\ntgi_queue_size 0\n", contentType: omType,
+			reason: ReasonTruncated,
+			msg: `OpenMetrics page does not end with "# EOF": the response was cut off ` +
+				"(a dropped connection or a size limit)",
 		},
 		{
 			// Blank lines are skipped when naming the line.
-			"syntax error", "tgi_queue_size 0\n\n  \ntgi_batch_current_size{a=1} 2\n", textType, ReasonInvalidPage,
-			`line 4: expected label value, got "1" ("INVALID") while parsing: "tgi_batch_current_size{a=1"` + textHint,
+			name:   "syntax error",
+			body:   "tgi_queue_size 0\n\n  \ntgi_batch_current_size{a=1} 2\n",
+			reason: ReasonInvalidPage,
+			msg: `line 4: expected label value, got "1" ("INVALID") while parsing: ` +
+				`"tgi_batch_current_size{a=1"` + textHint,
 		},
 		{
-			"syntax error on first line", "tgi_queue_size\n", textType, ReasonInvalidPage,
-			`line 1: expected value after metric, got "\n" ("INVALID") while parsing: "tgi_queue_size\n"` + textHint,
+			name: "syntax error on first line", body: "tgi_queue_size\n",
+			reason: ReasonInvalidPage,
+			msg:    `line 1: expected value after metric, got "\n" ("INVALID") while parsing: "tgi_queue_size\n"` + textHint,
 		},
 		{
-			"syntax error after comment", "# a comment\n# HELP x y\nx 1 2 3\n", textType, ReasonInvalidPage,
-			`line 3: expected next entry after timestamp, got "3\n" ("TIMESTAMP") while parsing: "x 1 2 3\n"` + textHint,
+			name: "syntax error after comment", body: "# a comment\n# HELP x y\nx 1 2 3\n",
+			reason: ReasonInvalidPage,
+			msg: `line 3: expected next entry after timestamp, got "3\n" ("TIMESTAMP") ` +
+				`while parsing: "x 1 2 3\n"` + textHint,
 		},
 		{
-			"openmetrics data after EOF", "a 1\n# EOF\nb 1\n", omType, ReasonInvalidPage,
-			"line 2: unexpected data after # EOF (the page is not valid OpenMetrics; " +
+			name: "openmetrics data after EOF", body: "a 1\n# EOF\nb 1\n", contentType: omType,
+			reason: ReasonInvalidPage,
+			msg: "line 2: unexpected data after # EOF (the page is not valid OpenMetrics; " +
 				"check that the URL is the server's metrics endpoint)",
 		},
 		{
-			"duplicate read series", "# TYPE vllm:num_requests_running gauge\n" +
-				"vllm:num_requests_running{model_name=\"m\"} 1\nvllm:num_requests_running{model_name=\"m\"} 2\n",
-			textType, ReasonInvalidPage,
-			`series vllm:num_requests_running{model_name="m"} appears twice, on lines 2 and 3` + dupSuffix,
+			name: "duplicate read series",
+			body: "# TYPE vllm:num_requests_running gauge\n" +
+				"vllm:num_requests_running{model_name=\"m\"} 1\n" +
+				"vllm:num_requests_running{model_name=\"m\"} 2\n",
+			reason: ReasonInvalidPage,
+			msg:    `series vllm:num_requests_running{model_name="m"} appears twice, on lines 2 and 3` + dupSuffix,
 		},
 		{
-			"duplicate read series, labels reordered", "vllm:num_requests_waiting{engine=\"0\",model_name=\"m\"} 1\n" +
-				"tgi_queue_size 0\nvllm:num_requests_waiting{model_name=\"m\", engine=\"0\"} 2\n",
-			textType, ReasonInvalidPage,
-			`series vllm:num_requests_waiting{engine="0", model_name="m"} appears twice, on lines 1 and 3` + dupSuffix,
+			name: "duplicate read series, labels reordered",
+			body: "vllm:num_requests_waiting{engine=\"0\",model_name=\"m\"} 1\n" +
+				"tgi_queue_size 0\n" +
+				"vllm:num_requests_waiting{model_name=\"m\", engine=\"0\"} 2\n",
+			reason: ReasonInvalidPage,
+			msg: `series vllm:num_requests_waiting{engine="0", model_name="m"} appears twice, ` +
+				"on lines 1 and 3" + dupSuffix,
 		},
 		{
-			"duplicate unread series", "go_goroutines 8\nprocess_open_fds{a=\"b\"} 3\ngo_threads 2\nprocess_open_fds{a=\"b\"} 4\n",
-			textType, ReasonInvalidPage,
-			`series process_open_fds{a="b"} appears twice, on lines 2 and 4` + dupSuffix,
+			name:   "duplicate unread series",
+			body:   "go_goroutines 8\nprocess_open_fds{a=\"b\"} 3\ngo_threads 2\nprocess_open_fds{a=\"b\"} 4\n",
+			reason: ReasonInvalidPage,
+			msg:    `series process_open_fds{a="b"} appears twice, on lines 2 and 4` + dupSuffix,
 		},
 		{
-			"duplicate series without labels", "tgi_queue_size 0\ntgi_queue_size 0\n", textType, ReasonInvalidPage,
-			"series tgi_queue_size appears twice, on lines 1 and 2" + dupSuffix,
+			name: "duplicate series without labels", body: "tgi_queue_size 0\ntgi_queue_size 0\n",
+			reason: ReasonInvalidPage,
+			msg:    "series tgi_queue_size appears twice, on lines 1 and 2" + dupSuffix,
 		},
 	}
 	for _, tc := range cases {
@@ -162,16 +199,7 @@ func TestParsePageValid(t *testing.T) {
 // itself is in BenchmarkParsePageSize.
 func TestParsePageLarge(t *testing.T) {
 	const n = 100_000
-	var b strings.Builder
-	b.WriteString("# TYPE nv_inference_request_success counter\n")
-	for i := range n {
-		fmt.Fprintf(&b, "nv_inference_request_success{model=\"m%d\",version=\"1\"} %d\n", i, i)
-	}
-	b.WriteString("# TYPE nv_gpu_utilization gauge\n")
-	for i := range n {
-		fmt.Fprintf(&b, "nv_gpu_utilization{gpu_uuid=\"GPU-%d\"} 0.5\n", i)
-	}
-	p, err := ParsePage([]byte(b.String()), textType)
+	p, err := ParsePage(tritonPage(n), textType)
 	if err != nil {
 		t.Fatal(err)
 	}

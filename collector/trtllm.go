@@ -79,7 +79,8 @@ func trtllmRoute(name string, _ labels.Labels) route {
 	if len(name) <= trtllmPrefixLen {
 		return route{}
 	}
-	if prefix := name[:trtllmPrefixLen]; prefix != trtllmPrefixes[0] && prefix != trtllmPrefixes[1] {
+	prefix := name[:trtllmPrefixLen]
+	if prefix != trtllmPrefixes[0] && prefix != trtllmPrefixes[1] {
 		return route{}
 	}
 	switch name[trtllmPrefixLen:] {
