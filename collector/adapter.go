@@ -186,7 +186,12 @@ func collect(p *Page, only string,
 	if err != nil {
 		return nil, err
 	}
-	return readings(groups), nil
+	return readings(groups)
+}
+
+func overflow(what, model string) error {
+	return pageError(ReasonInvalidValue, "%s of model %q overflows "+
+		"(the server reported an invalid value; this poll is skipped)", what, model)
 }
 
 // gather is the loop every adapter runs: it finds each kept sample's
@@ -225,9 +230,9 @@ func gather(p *Page, only string,
 		if r.also != slotNone {
 			g[r.also].add(v, r.keepMax)
 		}
-		if math.IsInf(g[r.to].sum, 0) {
-			return nil, pageError(ReasonInvalidValue, "the sum of the %s series of model %q overflows "+
-				"(the server reported an invalid value; this poll is skipped)", s.name, key.model)
+		// g[slotNone] stays zero, so checking also is safe when unset.
+		if math.IsInf(g[r.to].sum, 0) || math.IsInf(g[r.also].sum, 0) {
+			return nil, overflow("the sum of the "+s.name+" series", key.model)
 		}
 	}
 	return groups, nil
@@ -236,7 +241,7 @@ func gather(p *Page, only string,
 // readings merges the groups of each model and turns them into readings.
 // Sums and counts add up, so the KV share, a mean, is averaged over every
 // series or group that gave one.
-func readings(groups map[groupKey]*accs) map[string]timeline.Reading {
+func readings(groups map[groupKey]*accs) (map[string]timeline.Reading, error) {
 	models := make(map[string]*accs, len(groups))
 	for key, g := range groups {
 		m := models[key.model]
@@ -247,13 +252,16 @@ func readings(groups map[groupKey]*accs) map[string]timeline.Reading {
 		for i := range g {
 			m[i].sum += g[i].sum
 			m[i].n += g[i].n
+			if math.IsInf(m[i].sum, 0) {
+				return nil, overflow("the sum of the series", key.model)
+			}
 		}
 	}
 	out := make(map[string]timeline.Reading, len(models))
 	for model, m := range models {
 		out[model] = m.reading()
 	}
-	return out
+	return out, nil
 }
 
 // reading fills a Reading from the accumulators, marking present every

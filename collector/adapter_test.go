@@ -251,6 +251,14 @@ func TestInvalidValues(t *testing.T) {
 				"(the server reported an invalid value; this poll is skipped)",
 		},
 		{
+			// Each data-parallel group is finite; the model's sum is not.
+			"overflowing sum over groups", "sglang", "",
+			"sglang:num_running_reqs{dp_rank=\"0\",model_name=\"m\"} 1e308\n" +
+				"sglang:num_running_reqs{dp_rank=\"1\",model_name=\"m\"} 1e308\n",
+			`the sum of the series of model "m" overflows ` +
+				"(the server reported an invalid value; this poll is skipped)",
+		},
+		{
 			"negative infinity", "llamacpp", "",
 			"llamacpp:requests_deferred -Inf\n",
 			"llamacpp:requests_deferred has value -Inf" + suffix,

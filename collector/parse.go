@@ -58,7 +58,9 @@ func pageError(reason, format string, args ...any) *Error {
 // Page is what ParsePage keeps of one metrics page: the names of all metric
 // families, for detection, and the samples of the series that some adapter
 // reads. Series no adapter reads (histogram buckets, Go runtime metrics,
-// _created series, ...) are counted and checked but not kept.
+// _created series, ...) are counted and checked but not kept. A Page keeps
+// no reference to the body it was parsed from, and is never changed once
+// ParsePage returns it, so it is safe for concurrent use.
 type Page struct {
 	// famNames holds the family names back to back; famEnds[i] is the end
 	// of the i-th name. One growing buffer instead of one string per family.
@@ -121,7 +123,7 @@ func (p *Page) value(s sample) (float64, error) {
 		p.seriesName(s.name, s.set), v)
 }
 
-// seriesName writes a kept series the way the page does.
+// seriesName formats a kept series as name{label="value", ...}.
 func (p *Page) seriesName(name string, set int32) string {
 	if ls := p.sets[set]; !ls.IsEmpty() {
 		return name + ls.String()
@@ -181,6 +183,10 @@ func checkShape(body []byte, media string) error {
 	switch {
 	case len(trimmed) == 0:
 		return pageError(ReasonNoMetrics, "empty page (%s)", enableHint)
+	case len(body) > math.MaxInt32:
+		// Offsets into the body are kept as int32.
+		return pageError(ReasonInvalidPage, "page of %d bytes is larger than 2 GiB "+
+			"(check the URL; no inference server writes pages this large)", len(body))
 	case media == "text/html" || trimmed[0] == '<':
 		return pageError(ReasonInvalidPage,
 			"got an HTML page, not Prometheus metrics (check the URL path, usually /metrics)")
@@ -189,7 +195,7 @@ func checkShape(body []byte, media string) error {
 			"(check the URL path: /metrics on most servers, /prometheus/metrics on trtllm-serve)")
 	case media == "application/vnd.google.protobuf":
 		return pageError(ReasonInvalidPage, "got a protobuf page, not the Prometheus text format "+
-			"(the server ignored the Accept header; check the URL)")
+			"(the exporter reads the text format only; check the URL)")
 	case body[len(body)-1] != '\n':
 		return pageError(ReasonTruncated,
 			"page ends in the middle of line %d: the response was cut off "+

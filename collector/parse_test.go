@@ -47,6 +47,13 @@ func TestParsePageErrors(t *testing.T) {
 			name: "json content type", body: `{"error": "metrics disabled"}` + "\n", contentType: "application/json",
 			reason: ReasonInvalidPage, msg: jsonMsg,
 		},
+		{
+			name: "protobuf", body: "\x0a\x0dgo_goroutines\n",
+			contentType: "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+			reason:      ReasonInvalidPage,
+			msg: "got a protobuf page, not the Prometheus text format " +
+				"(the exporter reads the text format only; check the URL)",
+		},
 		{name: "empty", contentType: textType, reason: ReasonNoMetrics, msg: "empty page " + hint},
 		{name: "blank", body: " \n\n\t\n", contentType: textType, reason: ReasonNoMetrics, msg: "empty page " + hint},
 		{

@@ -17,7 +17,8 @@ import (
 // on top of the requests Triton holds before handing them over; models on
 // other backends have no running gauge, and their activity shows in the
 // pending count and the counters. Requests served from Triton's response
-// cache count as successes without compute time.
+// cache count as successes without compute time. An ensemble is a model of
+// its own: a request to it also counts in every model it calls.
 type triton struct{}
 
 // The Triton metrics read. Sources: triton-inference-server/core
@@ -69,7 +70,8 @@ func (triton) Detect(p *Page) bool {
 
 func (triton) reads() []string {
 	return []string{tritonPending, tritonSuccess, tritonFailure, tritonRequestUs, tritonComputeUs,
-		tritonTRTRequests, tritonTRTKV, tritonTRTInputSum, tritonTRTOutputSum}
+		tritonTRTRequests, tritonTRTKV, tritonTRTInputSum, tritonTRTOutputSum,
+		vllmPrompt, vllmGeneration, vllmLatencySum, vllmLatencyCount}
 }
 
 // Models returns a reading per model label. The vLLM backend's own series
