@@ -73,11 +73,13 @@ type Totals struct {
 // Unobserved segments are cut out of the timeline: neither billed nor
 // counted as idle, and a warm replica is still warm after one; a gap that
 // spans one counts only its observed idle parts. Observation starts with
-// every replica cold, except that a model busy in its very first observed
-// segment is taken to be warm already: it was serving, so a serverless
-// deployment would have had its replicas up, and no cold start is counted
-// for them. The exact truth and the estimate make the same choice because
-// both go through this type.
+// every replica scaled to zero, as if the deployment began when observation
+// did, so the first request pays a cold start even if the model was busy
+// when observation began. The rule does not depend on what the first
+// segment is, so the exact truth and the estimate, which may start at
+// different moments, count the same first cold start; the cost is one
+// extra cold start per restart of the exporter for a model busy at that
+// moment.
 //
 // Add is amortised O(1): replicas started together form one cohort, and a
 // busy segment only touches the cohort its replica count falls in (found
@@ -90,8 +92,7 @@ type Serverless struct {
 	gpus       float64 // GPUs per replica
 	coldBilled float64 // billed seconds a cold start adds to a replica's life
 
-	started bool    // a busy or idle segment has been seen
-	clock   float64 // observed seconds so far: the simulation's time axis
+	clock float64 // observed seconds so far: the simulation's time axis
 
 	// cohorts are the warm replicas above the MinContainers, lowest replica
 	// first. Replica numbers are counted above MinContainers from 1.
@@ -110,11 +111,10 @@ type Serverless struct {
 // the tags of cohorts i and above. A busy segment then updates one tag, and
 // scaling down the top cohort folds its tags into the cohort below.
 type cohort struct {
-	hi         int
-	start      float64 // clock when the replicas started
-	coldBilled float64 // billed cold-start seconds in each replica's life
-	lastBusy   float64 // tag: end of the replicas' last busy segment
-	busy       float64 // tag: busy seconds of each replica
+	hi       int
+	start    float64 // clock when the replicas started
+	lastBusy float64 // tag: end of the replicas' last busy segment
+	busy     float64 // tag: busy seconds of each replica
 }
 
 // NewServerless returns a simulation of a serverless offer with the given
@@ -157,7 +157,6 @@ func (s *Serverless) Add(seg timeline.Segment) {
 	}
 	switch seg.Kind {
 	case timeline.Idle:
-		s.started = true
 		s.advance(s.clock+seg.Seconds, 0)
 	case timeline.Busy:
 		s.addBusy(seg.Seconds, seg.InFlight)
@@ -170,7 +169,6 @@ func (s *Serverless) addBusy(seconds, inFlight float64) {
 	if n > 0 {
 		i = s.occupy(n)
 	}
-	s.started = true
 
 	end := s.clock + seconds
 	s.advance(end, n)
@@ -216,15 +214,11 @@ func (s *Serverless) occupy(n int) int {
 	case n == warm:
 		return len(s.cohorts) - 1
 	case n > warm:
-		c := cohort{hi: n, start: s.clock, lastBusy: math.Inf(-1)}
-		if s.started {
-			k := float64(n - warm)
-			s.coldStarts += uint64(n - warm)
-			s.coldDelay += k * s.offer.ColdStartSeconds
-			s.billed += k * s.coldBilled * s.gpus
-			c.coldBilled = s.coldBilled
-		}
-		s.cohorts = append(s.cohorts, c)
+		k := float64(n - warm)
+		s.coldStarts += uint64(n - warm)
+		s.coldDelay += k * s.offer.ColdStartSeconds
+		s.billed += k * s.coldBilled * s.gpus
+		s.cohorts = append(s.cohorts, cohort{hi: n, start: s.clock, lastBusy: math.Inf(-1)})
 		return len(s.cohorts) - 1
 	}
 
@@ -245,7 +239,7 @@ func (s *Serverless) occupy(n int) int {
 	c := s.cohorts[lo]
 	s.cohorts = append(s.cohorts, cohort{})
 	copy(s.cohorts[lo+1:], s.cohorts[lo:])
-	s.cohorts[lo] = cohort{hi: n, start: c.start, coldBilled: c.coldBilled, lastBusy: math.Inf(-1)}
+	s.cohorts[lo] = cohort{hi: n, start: c.start, lastBusy: math.Inf(-1)}
 	return lo
 }
 
@@ -291,7 +285,7 @@ func (s *Serverless) scaleDown() {
 	if s.offer.BillsIdleWarm {
 		life = s.clock - c.start
 	}
-	life += c.coldBilled
+	life += s.coldBilled
 	g := s.offer.GranularitySeconds
 	rounded := max(math.Ceil((life-timeTolerance)/g)*g, s.offer.MinBilledSeconds)
 	s.billed += float64(c.hi-below) * max(rounded-life, 0) * s.gpus

@@ -91,11 +91,12 @@ func TestServerlessRules(t *testing.T) {
 		want: Totals{ObservedSeconds: 180, BusySeconds: 10, BilledSeconds: 140, ColdStarts: 1,
 			ColdStartDelaySeconds: 10, Dollars: 0.140},
 	}, {
-		// Busy in the first observed segment: already warm, no cold start;
-		// 5 + 60 = 65 s.
+		// Busy from the first observed segment: still a cold start, as if
+		// the deployment began with observation. 10 + 5 + 60 = 75 s.
 		name: "busy at the start of observation", offer: testOffer(), window: 60,
 		segs: []timeline.Segment{unobserved(50), busy(5, 1), idle(100)},
-		want: Totals{ObservedSeconds: 105, BusySeconds: 5, BilledSeconds: 65, Dollars: 0.065},
+		want: Totals{ObservedSeconds: 105, BusySeconds: 5, BilledSeconds: 75, ColdStarts: 1,
+			ColdStartDelaySeconds: 10, Dollars: 0.075},
 	}, {
 		// Life 10 + 5 + 20 = 35 s, billed at least 60 s.
 		name:  "minimum billed time",
@@ -206,7 +207,10 @@ func TestServerlessBaseten(t *testing.T) {
 // whose float sums are not exact, and checks that totals never fall and
 // that rounding neither loses nor adds a billing increment.
 func TestServerlessSmallSegments(t *testing.T) {
-	o := testOffer(func(o *Offer) { o.GranularitySeconds, o.MinBilledSeconds = 60, 60 })
+	// A cold start of 0 s keeps the lives below round.
+	o := testOffer(func(o *Offer) {
+		o.GranularitySeconds, o.MinBilledSeconds, o.ColdStartSeconds = 60, 60, 0
+	})
 	type run struct {
 		seg timeline.Segment
 		n   int
@@ -216,8 +220,8 @@ func TestServerlessSmallSegments(t *testing.T) {
 		runs []run
 		want float64
 	}{{
-		// Warm at the start (busy first). Life 30 busy + 30 warm = 60 s,
-		// billed 60 s, not 120 s for a float sum a hair above 60.
+		// Life 30 busy + 30 warm = 60 s, billed 60 s, not 120 s for a
+		// float sum a hair above 60.
 		name: "life of exactly one increment",
 		runs: []run{{busy(0.1, 1), 300}, {idle(0.1), 1000}},
 		want: 60,
@@ -225,7 +229,7 @@ func TestServerlessSmallSegments(t *testing.T) {
 		// A gap of exactly 30 s in 0.1 s steps keeps the replica warm, so one
 		// life: 30.1 busy + 30 idle + 0.1 busy + 30 warm = 90.2 s → 120 s (a
 		// scale-down in the gap would bill 60.1 → 120 s plus a second life
-		// 10 cold + 0.1 + 30 = 40.1 → 60 s).
+		// 0.1 + 30 = 30.1 → 60 s, and a second cold start).
 		name: "gap of exactly the window",
 		runs: []run{{busy(0.1, 1), 301}, {idle(0.1), 300}, {busy(0.1, 1), 1}, {idle(0.1), 1000}},
 		want: 120,
@@ -248,8 +252,8 @@ func TestServerlessSmallSegments(t *testing.T) {
 					prev = cur
 				}
 			}
-			if got := s.Totals(); !near(got.BilledSeconds, tc.want) || got.ColdStarts != 0 {
-				t.Errorf("billed %v s with %d cold starts, want %v s and none",
+			if got := s.Totals(); !near(got.BilledSeconds, tc.want) || got.ColdStarts != 1 {
+				t.Errorf("billed %v s with %d cold starts, want %v s and 1",
 					got.BilledSeconds, got.ColdStarts, tc.want)
 			}
 		})
@@ -329,10 +333,9 @@ func reference(o Offer, window float64, opts Options, segs []timeline.Segment) T
 		start, lastBusy, busy, cb float64
 	}
 	var (
-		tot     Totals
-		reps    []replica
-		clock   float64
-		started bool
+		tot   Totals
+		reps  []replica
+		clock float64
 	)
 	gpus := float64(max(opts.GPUsPerReplica, 1))
 	cb := 0.0
@@ -374,14 +377,10 @@ func reference(o Offer, window float64, opts Options, segs []timeline.Segment) T
 			r := &reps[k]
 			switch {
 			case k < n && !r.warm:
-				if started {
-					tot.ColdStarts++
-					tot.ColdStartDelaySeconds += o.ColdStartSeconds
-					tot.BilledSeconds += cb * gpus
-					*r = replica{warm: true, start: clock, cb: cb}
-				} else {
-					*r = replica{warm: true, start: clock}
-				}
+				tot.ColdStarts++
+				tot.ColdStartDelaySeconds += o.ColdStartSeconds
+				tot.BilledSeconds += cb * gpus
+				*r = replica{warm: true, start: clock, cb: cb}
 				fallthrough
 			case k < n:
 				r.busy += seg.Seconds
@@ -404,7 +403,6 @@ func reference(o Offer, window float64, opts Options, segs []timeline.Segment) T
 		for len(reps) > 0 && !reps[len(reps)-1].warm {
 			reps = reps[:len(reps)-1] // keep the loop short after a burst ends
 		}
-		started = true
 		tot.BilledSeconds += float64(opts.MinContainers) * seg.Seconds * gpus
 		tot.ObservedSeconds += seg.Seconds
 		if seg.Kind == timeline.Busy {
