@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/placement-exporter/placement_exporter/collector/billing"
 	"github.com/placement-exporter/placement_exporter/collector/timeline"
 	"github.com/placement-exporter/placement_exporter/config"
 )
@@ -44,6 +45,7 @@ type Exporter struct {
 
 	mu         sync.RWMutex // guards everything below
 	cfg        *config.Config
+	catalog    *billing.Catalog
 	targets    map[string]*target // by URL
 	labelNames []string           // union of the targets' configured label names
 	sem        chan struct{}      // bounds the polls in flight
@@ -78,11 +80,16 @@ func New(opts Options) *Exporter {
 	return e
 }
 
-// Apply makes cfg the running configuration. Targets that stay keep their
-// state; new ones start polling; removed ones stop and lose their series.
-func (e *Exporter) Apply(cfg *config.Config) {
+// Apply makes cfg the running configuration, priced with cat (nil: no
+// cost series). Targets that stay keep their state, and their models keep
+// the totals of every cost simulation whose settings did not change; new
+// targets start polling; removed ones stop and lose their series. Check the
+// configuration with CheckCosts first: a model whose costs cannot be
+// planned is logged and left without cost series.
+func (e *Exporter) Apply(cfg *config.Config, cat *billing.Catalog) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.catalog = cat
 
 	if e.sem == nil || cap(e.sem) != cfg.MaxConcurrentPolls {
 		e.sem = make(chan struct{}, cfg.MaxConcurrentPolls)
@@ -97,9 +104,9 @@ func (e *Exporter) Apply(cfg *config.Config) {
 		t, ok := e.targets[tc.URL]
 		if ok {
 			t.stopLoop()
-			t.reconfigure(cfg, tc)
+			t.reconfigure(cfg, tc, cat, e.logger)
 		} else {
-			t = newTarget(cfg, tc)
+			t = newTarget(cfg, tc, cat, e.logger)
 			e.targets[tc.URL] = t
 			e.logger.Info("target added", "target", tc.Name, "url", tc.URL)
 		}
@@ -182,25 +189,29 @@ type target struct {
 	polls    uint64
 	errors   map[string]uint64
 	duration float64 // seconds the last poll took
+	catalog  *billing.Catalog
+	logger   *slog.Logger
 
 	cancel context.CancelFunc // loop fields, guarded by Exporter.mu
 	done   chan struct{}
 }
 
-func newTarget(cfg *config.Config, tc *config.Target) *target {
+func newTarget(cfg *config.Config, tc *config.Target, cat *billing.Catalog, logger *slog.Logger) *target {
 	t := &target{models: map[string]*modelState{}, errors: map[string]uint64{}}
 	for _, r := range pollReasons {
 		t.errors[r] = 0
 	}
-	t.reconfigure(cfg, tc)
+	t.reconfigure(cfg, tc, cat, logger)
 	return t
 }
 
 // reconfigure applies new settings and keeps the models' state.
-func (t *target) reconfigure(cfg *config.Config, tc *config.Target) {
+func (t *target) reconfigure(cfg *config.Config, tc *config.Target, cat *billing.Catalog, logger *slog.Logger) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.cfg = tc
+	t.catalog = cat
+	t.logger = logger
 	t.interval = time.Duration(cfg.PollInterval)
 	t.timeout = time.Duration(cfg.PollTimeout)
 	t.limit = int64(cfg.MaxResponseSize)
@@ -215,7 +226,7 @@ func (t *target) reconfigure(cfg *config.Config, tc *config.Target) {
 		t.model(m)
 	}
 	for name, m := range t.models {
-		m.reconfigure(tc, name)
+		m.reconfigure(t, name)
 	}
 }
 
@@ -223,7 +234,7 @@ func (t *target) reconfigure(cfg *config.Config, tc *config.Target) {
 func (t *target) model(name string) *modelState {
 	m, ok := t.models[name]
 	if !ok {
-		m = newModelState(t.cfg, name)
+		m = newModelState(t, name)
 		t.models[name] = m
 	}
 	return m
@@ -367,24 +378,43 @@ func reasonOf(err error) string {
 	return ReasonInvalidPage
 }
 
-// modelState is one model on one target.
+// modelState is one model on one target: its timeline and what that
+// timeline would cost.
 type modelState struct {
 	est      *timeline.Estimator
+	costs    *costs
 	settings config.Settings
 	scale    bool
 }
 
-func newModelState(tc *config.Target, name string) *modelState {
+func newModelState(t *target, name string) *modelState {
 	m := &modelState{}
-	m.est = timeline.NewEstimator(timeline.Options{ScaleToZero: tc.ScaleToZero})
-	m.reconfigure(tc, name)
+	m.est = timeline.NewEstimator(timeline.Options{ScaleToZero: t.cfg.ScaleToZero}, m)
+	m.reconfigure(t, name)
 	return m
 }
 
-func (m *modelState) reconfigure(tc *config.Target, name string) {
-	m.settings = tc.For(name)
-	if m.scale != tc.ScaleToZero {
-		m.scale = tc.ScaleToZero
-		m.est.SetOptions(timeline.Options{ScaleToZero: tc.ScaleToZero})
+// Add passes the model's timeline to its cost simulations.
+func (m *modelState) Add(s timeline.Segment) {
+	if m.costs != nil {
+		m.costs.Add(s)
 	}
+}
+
+func (m *modelState) reconfigure(t *target, name string) {
+	m.settings = t.cfg.For(name)
+	if m.scale != t.cfg.ScaleToZero {
+		m.scale = t.cfg.ScaleToZero
+		m.est.SetOptions(timeline.Options{ScaleToZero: t.cfg.ScaleToZero})
+	}
+	plan, err := planCosts(t.catalog, m.settings, t.windows)
+	if err == nil {
+		var c *costs
+		if c, err = newCosts(plan, m.costs); err == nil {
+			m.costs = c
+			return
+		}
+	}
+	m.costs = nil
+	t.logger.Warn("no cost series for the model", "target", t.cfg.Name, "model", name, "err", err)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/placement-exporter/placement_exporter/collector/billing"
 	"github.com/placement-exporter/placement_exporter/config"
 )
 
@@ -100,7 +101,7 @@ func newTestExporter(t *testing.T, yaml string, logs *bytes.Buffer) (*Exporter, 
 		logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	e := New(Options{Manual: true, Now: clock.Now, Logger: logger})
-	e.Apply(cfg)
+	e.Apply(cfg, billing.DefaultCatalog())
 	t.Cleanup(e.Stop)
 	return e, clock
 }
@@ -409,7 +410,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Apply(cfg)
+	e.Apply(cfg, billing.DefaultCatalog())
 	a.set(vllmPage("a", 0, 0, 1, 3.5))
 	for s := 4; s <= 5; s++ {
 		clock.Set(float64(s))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/placement-exporter/placement_exporter/collector/billing"
 	"github.com/placement-exporter/placement_exporter/collector/timeline"
 )
 
@@ -14,11 +15,15 @@ type descs struct {
 	// Per model: target, model, then the configured labels.
 	info, observed, busy, unobserved, gaps, lastBusy, requests, running, waiting,
 	requestSeconds, kvCache, promptTokens, generationTokens, restarts *prometheus.Desc
+	// Per model and offer.
+	billed, coldStarts, coldDelay, cost, breakEven *prometheus.Desc
+	// Per offer in use.
+	price *prometheus.Desc
 	// Per target: target, then the configured labels.
 	up, targetInfo, pollDuration, polls, pollErrors *prometheus.Desc
 }
 
-func newDescs(labelNames []string) *descs {
+func newDescs(labelNames []string, currency string) *descs {
 	model := append([]string{"target", "model"}, labelNames...)
 	tgt := append([]string{"target"}, labelNames...)
 	with := func(base []string, extra ...string) []string {
@@ -70,6 +75,24 @@ func newDescs(labelNames []string) *descs {
 		restarts: d("placement_model_server_restarts_total",
 			"Server restarts seen as counters going down between two polls.",
 			model),
+		billed: d("placement_model_serverless_billed_seconds_total",
+			"GPU-seconds a serverless offer would have billed for the model's observed timeline, at a scale-down window (window, seconds): busy time, warm idle time up to the window after each busy period, billed cold starts, and rounding to the offer's billing increment and minimum.",
+			with(model, "offer", "window")),
+		coldStarts: d("placement_model_serverless_cold_starts_total",
+			"Cold starts a serverless offer would have had for the model at a scale-down window: requests that found no warm replica.",
+			with(model, "offer", "window")),
+		coldDelay: d("placement_model_serverless_cold_start_delay_seconds_total",
+			"Seconds of delay the requests that hit a cold start would have waited, at the offer's typical cold-start time.",
+			with(model, "offer", "window")),
+		cost: d("placement_model_cost_dollars_total",
+			"What the model's observed timeline would have cost, in "+currency+", on a serverless offer at its default scale-down window (strategy=serverless) or on always-on GPUs held all the time (strategy=always_on, replicas × GPUs per replica × hourly price).",
+			with(model, "strategy", "offer")),
+		breakEven: d("placement_model_break_even_duty_cycle_ratio",
+			"Duty cycle (0-1) above which the model's always-on offer costs less than this serverless offer, given the idle-gap pattern measured so far. 1: always-on is never cheaper; 0: always-on is cheaper even for an idle model.",
+			with(model, "offer")),
+		price: d("placement_offer_price_dollars",
+			"Price of an offer in use, in "+currency+" per unit (gpu_second, gpu_minute, gpu_hour, or unit_hour for capacity sold in multi-GPU units), from the price catalog.",
+			[]string{"offer", "unit", "gpu"}),
 		up: d("placement_target_up",
 			"1 if the last poll of the target succeeded and its page was understood, 0 otherwise.",
 			tgt),
@@ -101,12 +124,29 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		targets = append(targets, t)
 	}
 	names := append([]string(nil), e.labelNames...)
+	currency := "USD"
+	if e.catalog != nil {
+		currency = e.catalog.Currency()
+	}
 	e.mu.RUnlock()
 
-	d := newDescs(names)
+	d := newDescs(names, currency)
+	prices := map[string]billing.Offer{}
 	for _, t := range targets {
 		s := t.snapshot(names)
 		s.collect(d, ch)
+		for _, m := range s.models {
+			if !m.costs.ok {
+				continue
+			}
+			prices[m.costs.aoOffer.ID] = m.costs.aoOffer
+			for _, sv := range m.costs.serverless {
+				prices[sv.offer.ID] = sv.offer
+			}
+		}
+	}
+	for _, o := range prices {
+		ch <- constMetric(d.price, prometheus.GaugeValue, o.Price, []string{o.ID, priceUnit(o), o.GPU})
 	}
 }
 
@@ -126,6 +166,7 @@ type targetSnapshot struct {
 type modelSnapshot struct {
 	name     string
 	totals   timeline.Totals
+	costs    costSnapshot
 	strategy string
 	gpu      string
 	gpus     int
@@ -151,6 +192,7 @@ func (t *target) snapshot(labelNames []string) targetSnapshot {
 		s.models = append(s.models, modelSnapshot{
 			name:     name,
 			totals:   m.est.Totals(),
+			costs:    m.costs.snapshot(),
 			strategy: m.settings.Strategy,
 			gpu:      m.settings.GPU,
 			gpus:     m.settings.GPUsPerReplica,
@@ -206,6 +248,22 @@ func (s targetSnapshot) collect(d *descs, ch chan<- prometheus.Metric) {
 		counter(d.promptTokens, t.PromptTokens, l...)
 		counter(d.generationTokens, t.GenerationTokens, l...)
 		counter(d.restarts, float64(t.Restarts), l...)
+		if c := m.costs; c.ok {
+			counter(d.cost, c.alwaysOn.Dollars, with(l, "always_on", c.aoOffer.ID)...)
+			for _, sv := range c.serverless {
+				lw := with(l, sv.offer.ID, sv.window)
+				counter(d.billed, sv.totals.BilledSeconds, lw...)
+				counter(d.coldStarts, float64(sv.totals.ColdStarts), lw...)
+				counter(d.coldDelay, sv.totals.ColdStartDelaySeconds, lw...)
+				if sv.whatIf {
+					continue
+				}
+				counter(d.cost, sv.totals.Dollars, with(l, "serverless", sv.offer.ID)...)
+				if sv.hasBE {
+					gauge(d.breakEven, sv.breakEven, with(l, sv.offer.ID)...)
+				}
+			}
+		}
 		if t.HaveReading {
 			gauge(d.running, t.Last.Running, l...)
 			gauge(d.waiting, t.Last.Waiting, l...)
