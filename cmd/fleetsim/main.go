@@ -41,11 +41,19 @@ func run(args []string) int {
 	flag.AddFlags(app, logCfg)
 	app.Version(version.Print("fleetsim"))
 	app.HelpFlag.Short('h')
-	if _, err := app.Parse(args); err != nil {
+	app.Command("serve", "Serve the simulated fleet until interrupted.").Default()
+	accuracyCmd := app.Command("accuracy", "Measure the exporter's estimator against the exact truth and write the report.")
+	accuracyOut := accuracyCmd.Flag("out", "Markdown report to write.").Default("docs/accuracy.md").String()
+	accuracySeeds := accuracyCmd.Flag("seeds", "Seeds per scenario; figures are the worst over them.").Default("5").Int()
+	cmd, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	logger := promslog.New(logCfg)
+	if cmd == accuracyCmd.FullCommand() {
+		return runAccuracy(*accuracyOut, *accuracySeeds)
+	}
 
 	if *printDemo {
 		fmt.Print(fleetsim.DemoFleet)
