@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,7 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	loader := &configLoader{file: *configFile, prices: *pricesFile}
 	cfg, cat, err := loader.load()
 	if err != nil {
-		logger.Error("cannot load configuration", "err", err)
+		// Plain text, one problem per line: easier to act on than a log line.
+		fmt.Fprintf(stderr, "%s: cannot load the configuration:\n%s\n", name, indent(err.Error()))
 		return 1
 	}
 	if *configCheck {
@@ -164,6 +166,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = srv.Shutdown(shutdown)
 	}
 	return 0
+}
+
+// indent puts each line of s on its own indented line.
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 
 // slogAdapter lets promhttp log its errors through slog.
