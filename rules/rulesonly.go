@@ -45,15 +45,16 @@ func (p Params) rulesOnlyGroup() group {
   avg_over_time(
     (
       (
-          sum %[2]s (vllm:num_requests_running)
-        + sum %[2]s (vllm:num_requests_waiting)
-      )
-      or
-      (
-          sum %[2]s (sglang:num_running_reqs)
-        + sum %[2]s (sglang:num_queue_reqs)
-      )
-      > bool 0
+          (
+              sum %[2]s (vllm:num_requests_running)
+            + sum %[2]s (vllm:num_requests_waiting)
+          )
+        or
+          (
+              sum %[2]s (sglang:num_running_reqs)
+            + sum %[2]s (sglang:num_queue_reqs)
+          )
+      ) > bool 0
     )[%[3]s:%[4]s]
   )
 )`, by, byInstance, promDuration(first.Range), promDuration(p.ScrapeInterval)),
