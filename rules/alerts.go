@@ -181,15 +181,17 @@ unless %s
 				runbook(alertTargetDown),
 			},
 		}, {
-			comment: "A model of a reachable, always-up target whose observed counter stood still.",
-			alert:   alertNotObserved,
+			comment: "A model whose observed counter stood still, unless PlacementExporterTargetDown\n" +
+				"covers its target. The exporter counts a scale-to-zero target it cannot reach as idle,\n" +
+				"so there this fires only when the server answers without the model.",
+			alert: alertNotObserved,
 			expr: fmt.Sprintf(`increase(placement_model_observed_seconds_total[%s]) == 0
 unless %s
 (
-    %s
-  or
     placement_target_up == 0
-)`, promDuration(p.NotObservedFor), targets, stzTargets),
+  unless %s
+    %s
+)`, promDuration(p.NotObservedFor), targets, targets, stzTargets),
 			labels: [][2]string{{"severity", p.NotObservedSeverity}},
 			annotations: [][2]string{
 				{"summary", fmt.Sprintf("placement_exporter has not observed model {{ $labels.model }} on "+

@@ -12,7 +12,6 @@ const (
 	idleGap        = "model:placement_model_idle_gap_seconds:quantile_rate"
 	requestRate    = "model:placement_model_requests:rate"
 	concurrency    = "model:placement_model_request_seconds:rate"
-	coverage       = "model:placement_model_coverage:ratio_rate"
 	costPerHour    = "model:placement_model_cost_dollars_per_hour:rate"
 	cheapest       = "model:placement_model_serverless_cheapest_cost_dollars_per_hour:rate"
 	bestWindow     = "model:placement_model_serverless_best_window_cold_starts_per_hour:rate"
@@ -94,8 +93,8 @@ func (p Params) windowGroup(w Window) group {
 	avg := func(metric, sel string) string {
 		return fmt.Sprintf("avg_over_time(%s%s[%s])", p.baseName(metric), sel, r)
 	}
-	stz := fmt.Sprintf(`placement_model_info * on (%s) group_left () placement_target_info{scale_to_zero="true"}`,
-		strings.Join(p.TargetLabels, ", "))
+	// Replicas observed on average, at least one; absent when none was.
+	atLeastOne := fmt.Sprintf("clamp_max(%s%s > 0, 1)", observedRate, n)
 	alwaysOn := fmt.Sprintf(`sum %s (%s%s{strategy="always_on"})`, p.by(), costPerHour, n)
 	serverless := fmt.Sprintf(`min %s (%s%s)`, p.by(), cheapest, n)
 
@@ -126,39 +125,13 @@ func (p Params) windowGroup(w Window) group {
 			record:  concurrency + n,
 			expr:    avg("placement_model_request_seconds", ""),
 		}, {
-			comment: "Share of the window whose serverless bill is known, at most 1. On a scale-to-zero\n" +
-				"target it is 1: time asleep is unobserved but bills nothing on serverless.",
-			record: coverage + n,
-			expr: fmt.Sprintf(`(
-    clamp_max(%[1]s%[2]s > 0, 1)
-  unless %[3]s
-    (%[4]s)
-)
-or
-(
-    clamp(%[1]s%[2]s > 0, 1, 1)
-  and %[3]s
-    (%[4]s)
-)`, observedRate, n, p.on(), stz),
-		}, {
-			comment: "Dollars per hour of each option. Always-on runs at least one replica all the time,\n" +
-				"so its cost is scaled up to one replica when fewer were observed on average;\n" +
-				"serverless is scaled by the coverage.",
+			comment: "Dollars per hour of each option: cost per observed replica-hour, times the replicas\n" +
+				"observed on average but at least one, since always-on keeps one running and time\n" +
+				"lost to failed polls is costed at the observed rate rather than as free.",
 			record: costPerHour + n,
-			expr: fmt.Sprintf(`(
-    3600 * %[1]s
-  / %[3]s group_left ()
-    clamp_max(%[4]s%[5]s > 0, 1)
-)
-or
-(
-    3600 * %[2]s
-  / %[3]s group_left ()
-    %[6]s%[5]s
-)`,
-				avg("placement_model_cost_dollars", `{strategy="always_on"}`),
-				avg("placement_model_cost_dollars", `{strategy="serverless"}`),
-				p.on(), observedRate, n, coverage),
+			expr: fmt.Sprintf(`3600 * %s
+/ %s group_left ()
+%s`, avg("placement_model_cost_dollars", ""), p.on(), atLeastOne),
 		}, {
 			comment: "The cheapest serverless offer at its default scale-down window, in dollars per hour.",
 			record:  cheapest + n,
@@ -170,17 +143,17 @@ or
 			expr: fmt.Sprintf(`(
     3600 * %[1]s
   / %[3]s group_left ()
-    %[4]s%[5]s
+    %[4]s
 )
-and %[6]s
-bottomk %[7]s (1,
+and %[5]s
+bottomk %[6]s (1,
     %[2]s
-  and %[8]s
-    %[9]s%[5]s
+  and %[7]s
+    %[8]s%[9]s
 )`,
 				avg("placement_model_serverless_cold_starts", ""),
 				avg("placement_model_serverless_billed_seconds", ""),
-				p.on(), coverage, n, p.on("offer", "window"), p.by(), p.on("offer"), cheapest),
+				p.on(), atLeastOne, p.on("offer", "window"), p.by(), p.on("offer"), cheapest, n),
 		}, {
 			comment: fmt.Sprintf("Dollars a month (%s h) that the cheaper of always-on and the cheapest serverless\n"+
 				"offer saves against the strategy the model is deployed with (label strategy);\n"+
