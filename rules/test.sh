@@ -2,8 +2,9 @@
 # Checks and unit-tests the rule files with two promtools: Prometheus 2.42's
 # (Debian 12's package, the oldest release the rules support) and 3.x, built
 # from the version pinned in tools/go.mod. Expectations in tests/ hold for both.
+# Also checks the example Prometheus and Alertmanager configurations.
 #
-# Environment: PROMTOOL2 and PROMTOOL3 override the binaries.
+# Environment: PROMTOOL2, PROMTOOL3 and AMTOOL override the binaries.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,4 +36,12 @@ for tool in "$promtool2" "$promtool3"; do
 	echo "== $("$tool" --version 2>&1 | head -n 1)"
 	"$tool" check rules --lint=all --lint-fatal "${files[@]}"
 	"$tool" test rules "${tests[@]}"
+	"$tool" check config "$root/examples/prometheus.yml"
 done
+
+amtool=${AMTOOL:-amtool}
+if ! command -v "$amtool" >/dev/null; then
+	echo "rules/test.sh: $amtool not found: install it (apt-get install prometheus-alertmanager) or set AMTOOL" >&2
+	exit 1
+fi
+"$amtool" check-config "$root/examples/alertmanager.yml"
