@@ -39,11 +39,14 @@ type expectations struct {
 func shortParams() rules.Params {
 	p := rules.DefaultParams()
 	p.Base.Range, p.Base.Interval = 5*time.Second, time.Second
-	short := map[string]time.Duration{"1h": 20 * time.Second, "1d": 40 * time.Second, "7d": time.Minute}
+	short := map[string]time.Duration{
+		"1h": 20 * time.Second, "1d": 40 * time.Second, "7d": time.Minute,
+	}
 	for i := range p.Windows {
 		p.Windows[i].Range, p.Windows[i].Interval = short[p.Windows[i].Name], time.Second
 	}
-	p.PlacementFor, p.TargetDownFor, p.NotObservedFor = 10*time.Second, 10*time.Second, 10*time.Second
+	hold := 10 * time.Second
+	p.PlacementFor, p.TargetDownFor, p.NotObservedFor = hold, hold, hold
 	p.EvaluationInterval = time.Second
 	return p
 }
@@ -59,7 +62,8 @@ func TestMisplacedModelAlertReachesWebhook(t *testing.T) {
 // the recommendation of every model and the alert for the misplaced one.
 func run(t *testing.T, source MetricsSource, want expectations) {
 	prometheus := binary(t, "E2E_PROMETHEUS", "/usr/bin/prometheus", "prometheus")
-	alertmanager := binary(t, "E2E_ALERTMANAGER", "/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")
+	alertmanager := binary(t, "E2E_ALERTMANAGER", "/usr/bin/prometheus-alertmanager",
+		"prometheus-alertmanager")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -152,7 +156,9 @@ func checkRecommendations(ctx context.Context, t *testing.T, prom string, want e
 func checkAlert(ctx context.Context, t *testing.T, hook *webhook, want expectations) {
 	t.Helper()
 	const name = "PlacementModelShouldBeServerless"
-	a := hook.wait(ctx, t, func(a amAlert) bool { return a.Labels["alertname"] == name && a.Status == "firing" })
+	a := hook.wait(ctx, t, func(a amAlert) bool {
+		return a.Labels["alertname"] == name && a.Status == "firing"
+	})
 
 	if !reflect.DeepEqual(a.Labels, want.labels) {
 		t.Errorf("%s labels = %v, want %v", name, a.Labels, want.labels)
@@ -183,7 +189,8 @@ type sample struct {
 
 // query runs an instant query against Prometheus's HTTP API.
 func query(ctx context.Context, prom, q string) ([]sample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, prom+"/api/v1/query?query="+url.QueryEscape(q), nil)
+	u := prom + "/api/v1/query?query=" + url.QueryEscape(q)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,8 @@ func Generate(p Params) (Files, error) {
 	for _, w := range p.Windows {
 		groups = append(groups, p.windowGroup(w))
 	}
-	if f.Recording, err = encode(p.header("Recording rules of placement_exporter."), groups); err != nil {
+	f.Recording, err = encode(p.header("Recording rules of placement_exporter."), groups)
+	if err != nil {
 		return Files{}, err
 	}
 	if f.Alerts, err = encode(p.header("Alerts of placement_exporter. They read the series of "+
@@ -46,6 +47,11 @@ func Generate(p Params) (Files, error) {
 		return Files{}, err
 	}
 	return f, nil
+}
+
+// ByName maps each file name to its content.
+func (f Files) ByName() map[string][]byte {
+	return map[string][]byte{RecordingFile: f.Recording, AlertsFile: f.Alerts, RulesOnlyFile: f.RulesOnly}
 }
 
 func (p Params) header(what string) string {

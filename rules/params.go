@@ -122,7 +122,8 @@ func DefaultParams() Params {
 		PlacementSeverity:   "info",
 		TargetDownSeverity:  "warning",
 		NotObservedSeverity: "warning",
-		RunbookURL:          "https://github.com/placement-exporter/placement_exporter/blob/main/README.md#runbook-",
+		RunbookURL: "https://github.com/placement-exporter/placement_exporter/blob/main/" +
+			"README.md#runbook-",
 
 		RulesOnlyModelLabel: "model_name",
 		ScrapeInterval:      15 * time.Second,
@@ -131,10 +132,11 @@ func DefaultParams() Params {
 
 // Validate reports the first parameter that cannot produce working rules.
 func (p Params) Validate() error {
-	if len(p.GroupBy) == 0 || !contains(p.GroupBy, "model") {
-		return errors.New(`group_by: must list "model" (add the labels that tell apart models of the same name)`)
+	if !contains(p.GroupBy, "model") {
+		return errors.New(`group_by: must list "model" ` +
+			`(add the labels that tell apart models of the same name)`)
 	}
-	if len(p.TargetLabels) == 0 || !contains(p.TargetLabels, "target") {
+	if !contains(p.TargetLabels, "target") {
 		return errors.New(`target labels: must list "target" (the exporter sets it on every series)`)
 	}
 	for _, l := range append(append([]string{}, p.GroupBy...), p.TargetLabels...) {
@@ -151,10 +153,12 @@ func (p Params) Validate() error {
 			return fmt.Errorf("window %d: name, range and interval must all be set", i)
 		}
 		if w.Interval >= 5*time.Minute {
-			return fmt.Errorf("window %q: interval %s reaches the 5m lookback (use less than 5m)", w.Name, w.Interval)
+			return fmt.Errorf("window %q: interval %s reaches the 5m lookback (use less than 5m)",
+				w.Name, w.Interval)
 		}
 		if i > 0 && w.Range <= p.Base.Range {
-			return fmt.Errorf("window %q: range %s must be longer than the base window %s", w.Name, w.Range, p.Base.Range)
+			return fmt.Errorf("window %q: range %s must be longer than the base window %s",
+				w.Name, w.Range, p.Base.Range)
 		}
 	}
 	if _, ok := p.window(p.AlertWindow); !ok {
@@ -163,14 +167,20 @@ func (p Params) Validate() error {
 	if _, ok := p.window(p.PresenceWindow); !ok {
 		return fmt.Errorf("presence window %q: not one of the windows", p.PresenceWindow)
 	}
-	if p.HoursPerMonth <= 0 || p.SavingsRatio < 0 || p.SavingsRatio >= 1 || p.SavingsDollars < 0 || p.ColdStartsPerHour <= 0 {
-		return errors.New("thresholds: need hours per month > 0, 0 <= savings ratio < 1, savings dollars >= 0, cold starts per hour > 0")
+	if p.HoursPerMonth <= 0 || p.SavingsRatio < 0 || p.SavingsRatio >= 1 || p.SavingsDollars < 0 ||
+		p.ColdStartsPerHour <= 0 {
+		return errors.New(thresholdsError)
 	}
-	if p.PlacementFor < 0 || p.TargetDownFor < 0 || p.NotObservedFor <= 0 || p.EvaluationInterval <= 0 || p.ScrapeInterval <= 0 {
-		return errors.New("durations: for durations must be >= 0, not-observed window, evaluation and scrape intervals > 0")
+	if p.PlacementFor < 0 || p.TargetDownFor < 0 || p.NotObservedFor <= 0 || p.EvaluationInterval <= 0 ||
+		p.ScrapeInterval <= 0 {
+		return errors.New("durations: for durations must be >= 0; " +
+			"not-observed window, evaluation and scrape intervals > 0")
 	}
 	return nil
 }
+
+const thresholdsError = "thresholds: need hours per month > 0, 0 <= savings ratio < 1, " +
+	"savings dollars >= 0, cold starts per hour > 0"
 
 func (p Params) window(name string) (Window, bool) {
 	for _, w := range p.Windows {
@@ -209,7 +219,10 @@ func promDuration(d time.Duration) string {
 	units := []struct {
 		suffix string
 		size   time.Duration
-	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}}
+	}{
+		{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute},
+		{"s", time.Second}, {"ms", time.Millisecond},
+	}
 	for _, u := range units {
 		if d >= u.size && d%u.size == 0 {
 			return strconv.FormatInt(int64(d/u.size), 10) + u.suffix

@@ -38,16 +38,16 @@ var baseCounters = []baseCounter{
 		"Completed requests per second."},
 	{"placement_model_request_seconds", "placement_model_request_seconds_total", nil,
 		"Running requests integrated over time, per second: the mean concurrency."},
-	{"placement_model_idle_gap_seconds_bucket", "placement_model_idle_gap_seconds_bucket", []string{"le"},
-		"Completed idle gaps per second, by histogram bucket."},
+	{"placement_model_idle_gap_seconds_bucket", "placement_model_idle_gap_seconds_bucket",
+		[]string{"le"}, "Completed idle gaps per second, by histogram bucket."},
 	{"placement_model_idle_gap_seconds_count", "placement_model_idle_gap_seconds_count", nil,
 		"Completed idle gaps per second."},
-	{"placement_model_cost_dollars", "placement_model_cost_dollars_total", []string{"strategy", "offer"},
-		"Dollars per second each option would have cost while the model was observed."},
+	{"placement_model_cost_dollars", "placement_model_cost_dollars_total",
+		[]string{"strategy", "offer"}, "Dollars per second each option would have cost while observed."},
 	{"placement_model_serverless_billed_seconds", "placement_model_serverless_billed_seconds_total",
-		[]string{"offer", "window"}, "GPU-seconds per second each serverless offer and window would bill."},
+		[]string{"offer", "window"}, "GPU-seconds per second each serverless offer and window bills."},
 	{"placement_model_serverless_cold_starts", "placement_model_serverless_cold_starts_total",
-		[]string{"offer", "window"}, "Cold starts per second each serverless offer and window would bring."},
+		[]string{"offer", "window"}, "Cold starts per second each serverless offer and window brings."},
 }
 
 // by renders an aggregation clause over the grouping labels and extra.
@@ -78,7 +78,8 @@ func (p Params) baseGroup() group {
 		g.rules = append(g.rules, rule{
 			comment: c.comment,
 			record:  p.baseName(c.metric),
-			expr:    fmt.Sprintf("sum %s (rate(%s[%s]))", p.by(c.extra...), c.raw, promDuration(p.Base.Range)),
+			expr: fmt.Sprintf("sum %s (rate(%s[%s]))",
+				p.by(c.extra...), c.raw, promDuration(p.Base.Range)),
 		})
 	}
 	return g
@@ -125,20 +126,21 @@ func (p Params) windowGroup(w Window) group {
 			record:  concurrency + n,
 			expr:    avg("placement_model_request_seconds", ""),
 		}, {
-			comment: "Dollars per hour of each option: cost per observed replica-hour, times the replicas\n" +
-				"observed on average but at least one, since always-on keeps one running and time\n" +
-				"lost to failed polls is costed at the observed rate rather than as free.",
+			comment: "Dollars per hour of each option: cost per observed replica-hour, times\n" +
+				"the replicas observed on average but at least one, since always-on keeps one\n" +
+				"running and time lost to failed polls is costed at the observed rate, not as free.",
 			record: costPerHour + n,
 			expr: fmt.Sprintf(`3600 * %s
 / %s group_left ()
 %s`, avg("placement_model_cost_dollars", ""), p.on(), atLeastOne),
 		}, {
-			comment: "The cheapest serverless offer at its default scale-down window, in dollars per hour.",
+			comment: "The cheapest serverless offer at its default scale-down window, in $/h.",
 			record:  cheapest + n,
-			expr:    fmt.Sprintf(`bottomk %s (1, %s%s{strategy="serverless"})`, p.by(), costPerHour, n),
+			expr: fmt.Sprintf(`bottomk %s (1, %s%s{strategy="serverless"})`,
+				p.by(), costPerHour, n),
 		}, {
-			comment: "Cold starts per hour at the cheapest offer's best window: the window that bills the\n" +
-				"fewest GPU-seconds among those simulated for it. Labels offer and window name it.",
+			comment: "Cold starts per hour at the cheapest offer's best window: the window that\n" +
+				"bills the fewest GPU-seconds among those simulated for it (labels offer, window).",
 			record: bestWindow + n,
 			expr: fmt.Sprintf(`(
     3600 * %[1]s
@@ -155,9 +157,9 @@ bottomk %[6]s (1,
 				avg("placement_model_serverless_billed_seconds", ""),
 				p.on(), atLeastOne, p.on("offer", "window"), p.by(), p.on("offer"), cheapest, n),
 		}, {
-			comment: fmt.Sprintf("Dollars a month (%s h) that the cheaper of always-on and the cheapest serverless\n"+
-				"offer saves against the strategy the model is deployed with (label strategy);\n"+
-				"0 when it already runs on the cheaper one.", number(p.HoursPerMonth)),
+			comment: fmt.Sprintf("Dollars a month (%s h) that the cheaper of always-on and the\n"+
+				"cheapest serverless offer saves against the strategy the model is deployed with\n"+
+				"(label strategy); 0 when it already runs on the cheaper one.", number(p.HoursPerMonth)),
 			record: savings + n,
 			expr: fmt.Sprintf(`(
     %[1]s * clamp_min(
@@ -207,8 +209,8 @@ or
   ),
   1, 1)`, p.by("offer"), costPerHour, n, p.on(), alwaysOn, p.on(), serverless),
 		}, {
-			comment: "Cold starts per hour the recommended option would bring: the best window's for\n" +
-				"serverless, 0 for always-on.",
+			comment: "Cold starts per hour the recommended option would bring: the best\n" +
+				"window's for serverless, 0 for always-on.",
 			record: recommendedCS + n,
 			expr: fmt.Sprintf(`(
     max %[1]s (%[2]s%[3]s)

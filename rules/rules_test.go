@@ -20,7 +20,7 @@ func TestCommittedFilesAreCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]byte{RecordingFile: f.Recording, AlertsFile: f.Alerts, RulesOnlyFile: f.RulesOnly} {
+	for name, want := range f.ByName() {
 		got, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatalf("rules/%s: %v (run go generate ./rules)", name, err)
@@ -57,9 +57,9 @@ func TestRulesParseAndUseOldFunctions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, data := range map[string][]byte{RecordingFile: f.Recording, AlertsFile: f.Alerts, RulesOnlyFile: f.RulesOnly} {
-			groups, errs := rulefmt.Parse(data, false, model.UTF8Validation, parser.NewParser(parser.Options{}),
-				slog.New(slog.DiscardHandler))
+		for name, data := range f.ByName() {
+			groups, errs := rulefmt.Parse(data, false, model.UTF8Validation,
+				parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
 			for _, err := range errs {
 				t.Errorf("%s with group_by %v: %v", name, p.GroupBy, err)
 			}
@@ -128,8 +128,8 @@ func TestValidate(t *testing.T) {
 			`window "1h": range 1m0s must be longer than the base window 5m0s`},
 		{"unknown alert window", func(p *Params) { p.AlertWindow = "30d" },
 			`alert window "30d": not one of the windows`},
-		{"ratio of 1", func(p *Params) { p.SavingsRatio = 1 },
-			"thresholds: need hours per month > 0, 0 <= savings ratio < 1, savings dollars >= 0, cold starts per hour > 0"},
+		{"ratio of 1", func(p *Params) { p.SavingsRatio = 1 }, "thresholds: need hours per month > 0, " +
+			"0 <= savings ratio < 1, savings dollars >= 0, cold starts per hour > 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,8 +37,9 @@ func (p Params) rulesOnlyGroup() group {
 		interval: promDuration(first.Interval),
 	}
 	g.rules = append(g.rules, rule{
-		comment: fmt.Sprintf("Share of %s-spaced instants with a request running or waiting, per replica,\n"+
-			"averaged over replicas. \"> bool 0\" turns an idle instant into 0 instead of dropping it.",
+		comment: fmt.Sprintf("Share of %s-spaced instants with a request running or waiting,\n"+
+			"per replica, averaged over replicas. \"> bool 0\" turns an idle instant into 0\n"+
+			"instead of dropping it.",
 			promDuration(p.ScrapeInterval)),
 		record: roDutyCycle + first.Name,
 		expr: fmt.Sprintf(`avg %[1]s (
@@ -62,7 +63,8 @@ func (p Params) rulesOnlyGroup() group {
 	for _, w := range p.Windows[1:] {
 		g.rules = append(g.rules, rule{
 			record: roDutyCycle + w.Name,
-			expr:   fmt.Sprintf("avg_over_time(%s%s[%s])", roDutyCycle, first.Name, promDuration(w.Range)),
+			expr: fmt.Sprintf("avg_over_time(%s%s[%s])",
+				roDutyCycle, first.Name, promDuration(w.Range)),
 		})
 	}
 	for i, w := range p.Windows {

@@ -26,11 +26,7 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{
-		rules.RecordingFile: f.Recording,
-		rules.AlertsFile:    f.Alerts,
-		rules.RulesOnlyFile: f.RulesOnly,
-	} {
+	for name, data := range f.ByName() {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
