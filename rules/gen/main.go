@@ -1,5 +1,6 @@
-// Command gen writes the rule files of package rules with their default
-// parameters. Run it through "go generate ./rules".
+// Command gen writes the rule files of package rules. With no flags it
+// writes the committed files ("go generate ./rules"); -group-by renders them
+// for other grouping labels, for example "namespace,model".
 package main
 
 import (
@@ -7,22 +8,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/placement-exporter/placement_exporter/rules"
 )
 
 func main() {
+	p := rules.DefaultParams()
 	dir := flag.String("dir", ".", "directory to write the rule files into")
+	groupBy := flag.String("group-by", strings.Join(p.GroupBy, ","),
+		"comma-separated labels that identify one model across its replicas; must include model")
 	flag.Parse()
 
-	if err := run(*dir); err != nil {
+	p.GroupBy = strings.Split(*groupBy, ",")
+	if err := run(p, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string) error {
-	f, err := rules.Generate(rules.DefaultParams())
+func run(p rules.Params, dir string) error {
+	f, err := rules.Generate(p)
 	if err != nil {
 		return err
 	}
