@@ -145,7 +145,7 @@ func checkRecommendations(ctx context.Context, t *testing.T, prom string, want e
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("recommendations: got %v (err %v), want %v", got, err, wantSet)
+			t.Fatalf("recommendations: got %v (err %v), want %v%s", got, err, wantSet, ruleErrors(prom))
 		case <-time.After(time.Second):
 		}
 	}
@@ -181,6 +181,39 @@ func checkAlert(ctx context.Context, t *testing.T, hook *webhook, want expectati
 			t.Errorf("%s also fired for %s", name, other.Labels["model"])
 		}
 	}
+}
+
+// ruleErrors lists the rules Prometheus reports as failing, for a failure
+// message; it is empty when there are none or the API cannot be read.
+func ruleErrors(prom string) string {
+	resp, err := http.Get(prom + "/api/v1/rules")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name      string `json:"name"`
+					Health    string `json:"health"`
+					LastError string `json:"lastError"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&body) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, g := range body.Data.Groups {
+		for _, r := range g.Rules {
+			if r.Health == "err" {
+				fmt.Fprintf(&b, "\n  rule %s: %s", r.Name, r.LastError)
+			}
+		}
+	}
+	return b.String()
 }
 
 type sample struct {
