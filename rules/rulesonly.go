@@ -8,7 +8,7 @@ import (
 // RulesOnlyAccuracy is the sentence that states how far the rules-only duty
 // cycle strays from placement_exporter's. It is filled in from the accuracy
 // benchmark (docs/accuracy.md) once that table exists.
-const RulesOnlyAccuracy = "On the accuracy benchmark the rules-only duty cycle is off by " +
+const RulesOnlyAccuracy = "On the accuracy benchmark the rules-only duty cycle is off by\n" +
 	"[ERROR FIGURE PENDING: copy from docs/accuracy.md] against placement_exporter's."
 
 const (
@@ -16,9 +16,9 @@ const (
 	roIdle      = "model:inference_server_idle:ratio_avg"
 )
 
-// rulesOnlyGroup approximates duty cycle and idle share from the gauges
-// vLLM and SGLang already expose, for users who cannot run the exporter.
-func (p Params) rulesOnlyGroup() group {
+// rulesOnlyLabels are the grouping labels with the inference servers' own
+// model label in place of "model".
+func (p Params) rulesOnlyLabels() []string {
 	var labels []string
 	for _, l := range p.GroupBy {
 		if l == "model" {
@@ -26,6 +26,13 @@ func (p Params) rulesOnlyGroup() group {
 		}
 		labels = append(labels, l)
 	}
+	return labels
+}
+
+// rulesOnlyGroup approximates duty cycle and idle share from the gauges
+// vLLM and SGLang already expose, for users who cannot run the exporter.
+func (p Params) rulesOnlyGroup() group {
+	labels := p.rulesOnlyLabels()
 	by := "by (" + strings.Join(labels, ", ") + ")"
 	byInstance := "by (" + strings.Join(append(labels, "instance"), ", ") + ")"
 	first := p.Windows[0]
