@@ -83,7 +83,9 @@ var fixtureCases = []fixtureCase{
 		want: map[string]timeline.Reading{UnknownModel: {
 			Completed:  109,
 			LatencySum: 541.2140316159999, LatencyCount: 109,
-			Present: gauges | counters,
+			// tgi_request_inference_duration_sum
+			ProcessingSeconds: 245.91743839099996,
+			Present:           gauges | counters | timeline.FieldProcessing,
 		}},
 	},
 	{
@@ -93,7 +95,9 @@ var fixtureCases = []fixtureCase{
 		want: map[string]timeline.Reading{"HuggingFaceTB/SmolLM2-135M": {
 			Completed:  109,
 			LatencySum: 541.2140316159999, LatencyCount: 109,
-			Present: gauges | counters,
+			// tgi_request_inference_duration_sum
+			ProcessingSeconds: 245.91743839099996,
+			Present:           gauges | counters | timeline.FieldProcessing,
 		}},
 	},
 	{

@@ -28,6 +28,9 @@ const (
 	tgiFailure      = "tgi_request_failure"
 	tgiLatencySum   = "tgi_request_duration_sum"
 	tgiLatencyCount = "tgi_request_duration_count"
+	// tgiInferenceSum is the cumulative time requests spent being run
+	// (queue and validation excluded): a processing-time counter.
+	tgiInferenceSum = "tgi_request_inference_duration_sum"
 	tgiPromptSum    = "tgi_request_input_length_sum"
 	tgiGeneratedSum = "tgi_request_generated_tokens_sum"
 )
@@ -40,7 +43,7 @@ func (tgi) Detect(p *Page) bool { return p.hasFamilyPrefix("tgi_") }
 
 func (tgi) reads() []string {
 	return []string{tgiBatchSize, tgiQueueSize, tgiSuccess, tgiFailure, tgiLatencySum,
-		tgiLatencyCount, tgiPromptSum, tgiGeneratedSum}
+		tgiLatencyCount, tgiInferenceSum, tgiPromptSum, tgiGeneratedSum}
 }
 
 // Models returns one reading, under model or UnknownModel. TGI has no token
@@ -67,6 +70,8 @@ func tgiRoute(name string, ls labels.Labels) route {
 		return route{to: slotLatencySum}
 	case tgiLatencyCount:
 		return route{to: slotLatencyCount}
+	case tgiInferenceSum:
+		return route{to: slotProcessing}
 	case tgiPromptSum:
 		return route{to: slotPrompt}
 	case tgiGeneratedSum:
