@@ -28,7 +28,7 @@ servers:
   - name: code
     format: sglang
     strategy: always_on
-    gpu: A100-80GB
+    gpu: H100
     gpus_per_replica: 1
     labels: {fleet: demo}
     models:
@@ -46,7 +46,7 @@ servers:
   - name: triton
     format: triton
     strategy: always_on
-    gpu: L40S
+    gpu: L4
     gpus_per_replica: 1
     labels: {fleet: demo}
     models:

@@ -110,14 +110,14 @@ targets:
     - url: http://127.0.0.1:2000/metrics
       server: sglang
       strategy: always_on
-      gpu: A100-80GB
+      gpu: H100
       gpus_per_replica: 1
       labels:
         fleet: demo
     - url: http://127.0.0.1:3000/metrics
       server: triton
       strategy: always_on
-      gpu: L40S
+      gpu: L4
       gpus_per_replica: 1
       labels:
         fleet: demo
