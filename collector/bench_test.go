@@ -6,11 +6,17 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
+
+	"github.com/placement-exporter/placement_exporter/collector/billing"
+	"github.com/placement-exporter/placement_exporter/collector/timeline"
+	"github.com/placement-exporter/placement_exporter/config"
 )
 
 var benchPages = []struct{ name, file string }{
@@ -130,4 +136,70 @@ func tritonPage(n int) []byte {
 		fmt.Fprintf(&sb, "nv_gpu_utilization{gpu_uuid=\"GPU-%d\"} 0.5\n", i)
 	}
 	return []byte(sb.String())
+}
+
+// BenchmarkScrape is the cost of one scrape of an exporter with 50 targets
+// of one H100 model each, every model priced on the catalog's seven H100
+// serverless offers and the what-if windows (about 90 series per model).
+// Compare with BenchmarkScrapeBaseline: a registry holding as many plain
+// gauges, the cost of exposing the same number of series at all.
+func BenchmarkScrape(b *testing.B) {
+	var cfg strings.Builder
+	cfg.WriteString("targets:\n")
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&cfg, "  - {url: http://10.0.0.%d:8000/metrics, gpu: H100, strategy: always_on, labels: {cluster: c%d}}\n", i, i%3)
+	}
+	c, err := config.Parse([]byte(cfg.String()), "bench.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := New(Options{Manual: true})
+	e.Apply(c, billing.DefaultCatalog())
+	for _, t := range e.targets {
+		t.mu.Lock()
+		m := t.model("m")
+		now := time.Unix(0, 0)
+		for s := 0; s < 100; s++ {
+			m.est.Observe(now.Add(time.Duration(s)*time.Second), timeline.Reading{
+				Running: float64(s % 3 % 2), Completed: float64(s / 3), LatencySum: float64(s) / 4,
+				LatencyCount: float64(s / 3), Present: timeline.FieldRunning | timeline.FieldCompleted | timeline.FieldLatency,
+			})
+		}
+		t.mu.Unlock()
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e)
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	series := 0
+	for _, mf := range mfs {
+		series += len(mf.GetMetric())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := reg.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(series), "series")
+}
+
+func BenchmarkScrapeBaseline(b *testing.B) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baseline_series", Help: "A plain gauge."},
+		[]string{"target", "model", "offer", "window"})
+	for i := 0; i < 50*90; i++ {
+		g.WithLabelValues(fmt.Sprintf("10.0.0.%d:8000", i/90), "m", fmt.Sprintf("o%d", i%90), "60").Set(float64(i))
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(g)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := reg.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
