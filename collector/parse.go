@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 )
@@ -338,7 +339,7 @@ func (b *pageBuilder) addKey(hash uint64, off, n int, set int32) {
 // series are rare, so this path does not avoid allocations.
 func (b *pageBuilder) quotedSeries(parser textparse.Parser, text []byte, off int, v float64) {
 	parser.Labels(&b.lbls)
-	name := b.lbls.Get(labels.MetricName)
+	name := b.lbls.Get(model.MetricNameLabel)
 	b.sampleFamily([]byte(name))
 	b.addKey(maphash.Bytes(b.seed, text), off, len(text), -1)
 	if known, ok := knownNames[name]; ok {
@@ -347,7 +348,7 @@ func (b *pageBuilder) quotedSeries(parser textparse.Parser, text []byte, off int
 	}
 }
 
-func isMetricName(name string) bool { return name == labels.MetricName }
+func isMetricName(name string) bool { return name == model.MetricNameLabel }
 
 // mix spreads a set index over 64 bits before it is combined with a hash.
 func mix(set int32) uint64 { return (uint64(set) + 1) * 0x9e3779b97f4a7c15 }

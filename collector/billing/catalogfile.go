@@ -157,7 +157,7 @@ func parseCatalogFile(name string, data []byte) (*catalogFile, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: want a mapping with the keys providers: and offers:",
+		return nil, fmt.Errorf("%s:%d: want a mapping with the keys providers and offers",
 			name, root.Line)
 	}
 
