@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/placement-exporter/placement_exporter/internal/suggest"
 )
 
 // positions finds the lines of keys in the decoded YAML tree, so that errors
@@ -110,7 +112,7 @@ func explain(msg string, root *yaml.Node, line int) string {
 		where := map[string]string{"Config": "at the top level", "Target": "in a target", "Settings": "in a models: entry"}[m[2]]
 		known := yamlKeys(reflect.TypeOf(places[m[2]]))
 		hint := ""
-		if s := closest(m[1], known); s != "" {
+		if s := suggest.Closest(m[1], known); s != "" {
 			hint = fmt.Sprintf("did you mean %q? ", s)
 		}
 		return fmt.Sprintf("unknown key %q %s (%sknown keys: %s)", m[1], where, hint, strings.Join(known, ", "))
@@ -175,36 +177,4 @@ func yamlKeys(t reflect.Type) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// closest returns the known key nearest to s by edit distance, if it is
-// near enough to be a likely typo.
-func closest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

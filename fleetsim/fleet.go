@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/placement-exporter/placement_exporter/internal/suggest"
 )
 
 // Duration is a YAML duration such as "250ms", "20s" or "3m".
@@ -219,7 +221,7 @@ func (d strictDecoder) decodeStruct(n *yaml.Node, v reflect.Value, where string)
 		idx, ok := fields[key.Value]
 		if !ok {
 			hint := ""
-			if s := closest(key.Value, known); s != "" {
+			if s := suggest.Closest(key.Value, known); s != "" {
 				hint = fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			return fmt.Errorf("%s:%d: unknown key %q in %s%s; known keys: %s",
@@ -230,38 +232,6 @@ func (d strictDecoder) decodeStruct(n *yaml.Node, v reflect.Value, where string)
 		}
 	}
 	return nil
-}
-
-// closest returns the known key nearest to s by edit distance, if it is
-// near enough to be a typo.
-func closest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if dist := editDistance(s, k); dist < bestD {
-			best, bestD = k, dist
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // check validates the decoded settings, naming the line of the offender.

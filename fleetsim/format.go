@@ -241,3 +241,36 @@ func secs(d time.Duration) float64 { return d.Seconds() }
 
 // micros converts a duration sum to whole microseconds, as Triton counts.
 func micros(d time.Duration) float64 { return float64(d / time.Microsecond) }
+
+// client writes one model's families the way Python's prometheus_client
+// does: counters named with _total, and, in single-process mode (created),
+// a _created gauge family after each counter and histogram.
+type client struct {
+	p       *page
+	m       *ModelSim
+	ls      []label
+	created bool
+	order   histOrder
+}
+
+func (c client) gauge(name, help string, v float64) {
+	c.p.family(name, "gauge", help)
+	c.p.sample(name, c.ls, v)
+}
+
+// counter writes base_total (and base_created).
+func (c client) counter(base, help string, v float64) {
+	c.p.family(base+"_total", "counter", help)
+	c.p.sample(base+"_total", c.ls, v)
+	if c.created {
+		c.p.createdFamily(base, help, c.ls)
+	}
+}
+
+func (c client) hist(name, help string, q Quantity) {
+	c.p.family(name, "histogram", help)
+	c.p.histogram(name, c.ls, c.m.Histogram(q), c.order)
+	if c.created {
+		c.p.createdFamily(name, help, c.ls)
+	}
+}

@@ -128,20 +128,8 @@ var _ = register(&Format{
 		m := models[0]
 		s := m.Stats()
 		ls := []label{{"engine_type", "trtllm"}, {"model_name", m.Name()}}
-		gauge := func(name, help string, v float64) {
-			p.family(name, "gauge", help)
-			p.sample(name, ls, v)
-		}
-		counter := func(base, help string, v float64) {
-			p.family(base+"_total", "counter", help)
-			p.sample(base+"_total", ls, v)
-			p.createdFamily(base, help, ls)
-		}
-		hist := func(name, help string, q Quantity) {
-			p.family(name, "histogram", help)
-			p.histogram(name, ls, m.Histogram(q), bucketsCountSum)
-			p.createdFamily(name, help, ls)
-		}
+		c := client{p: p, m: m, ls: ls, created: true, order: bucketsCountSum}
+		gauge, counter, hist := c.gauge, c.counter, c.hist
 
 		const successHelp = "Count of successfully processed requests."
 		success := p.withLabel(ls, label{"finished_reason", "length"})

@@ -51,20 +51,8 @@ var _ = register(&Format{
 		m := models[0]
 		s := m.Stats()
 		ls := []label{{"engine", "0"}, {"model_name", m.Name()}}
-		gauge := func(name, help string, v float64) {
-			p.family(name, "gauge", help)
-			p.sample(name, ls, v)
-		}
-		counter := func(base, help string, v float64) {
-			p.family(base+"_total", "counter", help)
-			p.sample(base+"_total", ls, v)
-			p.createdFamily(base, help, ls)
-		}
-		hist := func(name, help string, q Quantity) {
-			p.family(name, "histogram", help)
-			p.histogram(name, ls, m.Histogram(q), bucketsCountSum)
-			p.createdFamily(name, help, ls)
-		}
+		c := client{p: p, m: m, ls: ls, created: true, order: bucketsCountSum}
+		gauge, counter, hist := c.gauge, c.counter, c.hist
 
 		gauge("vllm:num_requests_running", "Number of requests in model execution batches.", float64(s.Running))
 		gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.", float64(s.Waiting))
@@ -127,18 +115,8 @@ var _ = register(&Format{
 		m := models[0]
 		s := m.Stats()
 		ls := []label{{"model_name", m.Name()}}
-		gauge := func(name, help string, v float64) {
-			p.family(name, "gauge", help)
-			p.sample(name, ls, v)
-		}
-		counter := func(name, help string, v float64) {
-			p.family(name, "counter", help)
-			p.sample(name, ls, v)
-		}
-		hist := func(name, help string, q Quantity) {
-			p.family(name, "histogram", help)
-			p.histogram(name, ls, m.Histogram(q), sumBucketsCount)
-		}
+		c := client{p: p, m: m, ls: ls, order: sumBucketsCount}
+		gauge, counter, hist := c.gauge, c.counter, c.hist
 
 		gauge("vllm:num_requests_running", "Number of requests currently running on GPU.", float64(s.Running))
 		gauge("vllm:num_requests_swapped", "Number of requests swapped to CPU.", 0)
@@ -146,9 +124,9 @@ var _ = register(&Format{
 		gauge("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
 			s.KVCacheUsage(m.Config().KVCapacityTokens))
 		gauge("vllm:cpu_cache_usage_perc", "CPU KV-cache usage. 1 means 100 percent usage.", 0)
-		counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.", 0)
-		counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.", float64(s.PromptTokens))
-		counter("vllm:generation_tokens_total", "Number of generation tokens processed.", float64(s.GenerationTokens))
+		counter("vllm:num_preemptions", "Cumulative number of preemption from the engine.", 0)
+		counter("vllm:prompt_tokens", "Number of prefill tokens processed.", float64(s.PromptTokens))
+		counter("vllm:generation_tokens", "Number of generation tokens processed.", float64(s.GenerationTokens))
 		// V0 creates a finish-reason series on first use.
 		p.family("vllm:request_success_total", "counter", "Count of successfully processed requests.")
 		if s.Completed > 0 {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/placement-exporter/placement_exporter/internal/suggest"
 )
 
 // A catalog file is decoded key by key from the YAML node tree rather than
@@ -334,37 +336,10 @@ func collectFields(v reflect.Value, into map[string]reflect.Value) {
 // unknownKey says that key is not one of known (sorted), suggesting the
 // closest known key when it is one or two edits away.
 func unknownKey(key string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := editDistance(key, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	if best != "" {
+	if best := suggest.Closest(key, known); best != "" {
 		return fmt.Sprintf("unknown key %q (did you mean %q?)", key, best)
 	}
 	return fmt.Sprintf("unknown key %q (known keys: %s)", key, strings.Join(known, ", "))
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func sortedKeys(m map[string]reflect.Value) []string {

@@ -225,13 +225,7 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, rows []Row, seeds int, s S
 
 	p("## Duty cycle: worst and mean error per hour (pp)\n\n")
 	p("| Scenario |")
-	for _, iv := range PollIntervals {
-		p(" %s |", iv)
-	}
-	for _, iv := range ScrapeIntervals {
-		p(" PromQL %s |", iv)
-	}
-	p("\n| --- |%s\n", strings.Repeat(" --- |", len(PollIntervals)+len(ScrapeIntervals)))
+	intervalColumns(p)
 	for _, sc := range scenarios {
 		p("| %s |", sc.Name)
 		for _, r := range rowsFor(rows, sc.Name) {
@@ -241,13 +235,7 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, rows []Row, seeds int, s S
 	}
 
 	p("\n## Idle gaps of at least 3 intervals found (recall)\n\n| Scenario |")
-	for _, iv := range PollIntervals {
-		p(" %s |", iv)
-	}
-	for _, iv := range ScrapeIntervals {
-		p(" PromQL %s |", iv)
-	}
-	p("\n| --- |%s\n", strings.Repeat(" --- |", len(PollIntervals)+len(ScrapeIntervals)))
+	intervalColumns(p)
 	for _, sc := range scenarios {
 		p("| %s |", sc.Name)
 		for _, r := range rowsFor(rows, sc.Name) {
@@ -286,13 +274,7 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, rows []Row, seeds int, s S
 	p("\n## Serverless bill error (%%) at scale-down windows %s s\n\n", joinFloats(BillWindows))
 	p("Bills of `%s` simulated by the exporter's billing code from the exact and from the\n", BillOffer)
 	p("estimated timeline; cell: worst absolute error at each window.\n\n| Scenario |")
-	for _, iv := range PollIntervals {
-		p(" %s |", iv)
-	}
-	for _, iv := range ScrapeIntervals {
-		p(" PromQL %s |", iv)
-	}
-	p("\n| --- |%s\n", strings.Repeat(" --- |", len(PollIntervals)+len(ScrapeIntervals)))
+	intervalColumns(p)
 	for _, sc := range scenarios {
 		p("| %s |", sc.Name)
 		for _, r := range rowsFor(rows, sc.Name) {
@@ -305,6 +287,18 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, rows []Row, seeds int, s S
 		p("\n")
 	}
 	p("\n%s\n", s.LastLine())
+}
+
+// intervalColumns ends a table's header row with one column per method and
+// interval, and writes the separator row.
+func intervalColumns(p func(string, ...any)) {
+	for _, iv := range PollIntervals {
+		p(" %s |", iv)
+	}
+	for _, iv := range ScrapeIntervals {
+		p(" PromQL %s |", iv)
+	}
+	p("\n| --- |%s\n", strings.Repeat(" --- |", len(PollIntervals)+len(ScrapeIntervals)))
 }
 
 func rowsFor(rows []Row, scenario string) []Row {
