@@ -2,11 +2,16 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // TestDemoFleetEndToEnd runs the whole chain for real: fleetsim serving the
@@ -18,7 +23,62 @@ func TestDemoFleetEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts fleetsim, the exporter, Prometheus and Alertmanager")
 	}
-	run(t, demoExporter, demoExpectations)
+	var exporter string
+	run(t, func(t *testing.T) string {
+		exporter = demoExporter(t)
+		return exporter
+	}, demoExpectations)
+	checkDemoCosts(t, exporter)
+}
+
+// checkDemoCosts reads the exporter's own series: every demo model is
+// priced on at least two serverless offers and one always-on offer, and
+// the misplaced model already costs less on some serverless offer than on
+// its always-on offer.
+func checkDemoCosts(t *testing.T, exporter string) {
+	t.Helper()
+	resp, err := http.Get("http://" + exporter + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type costs struct {
+		serverless []float64
+		alwaysOn   []float64
+	}
+	byModel := map[string]*costs{}
+	for _, m := range mfs["placement_model_cost_dollars_total"].GetMetric() {
+		l := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			l[lp.GetName()] = lp.GetValue()
+		}
+		c := byModel[l["model"]]
+		if c == nil {
+			c = &costs{}
+			byModel[l["model"]] = c
+		}
+		if l["strategy"] == "serverless" {
+			c.serverless = append(c.serverless, m.GetCounter().GetValue())
+		} else {
+			c.alwaysOn = append(c.alwaysOn, m.GetCounter().GetValue())
+		}
+	}
+	for model := range demoExpectations.recommended {
+		c := byModel[model]
+		if c == nil || len(c.serverless) < 2 || len(c.alwaysOn) != 1 {
+			t.Errorf("model %s: cost series %+v, want at least two serverless offers and one always-on", model, c)
+		}
+	}
+	if c := byModel[demoExpectations.misplaced]; c != nil && len(c.alwaysOn) == 1 &&
+		slices.Min(c.serverless) >= c.alwaysOn[0] {
+		t.Errorf("misplaced model %s: cheapest serverless cost $%.4f is not below always-on $%.4f",
+			demoExpectations.misplaced, slices.Min(c.serverless), c.alwaysOn[0])
+	}
 }
 
 // demoExpectations is what the rules must make of the demo fleet: the three
