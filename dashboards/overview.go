@@ -68,10 +68,10 @@ func placementTable(p rules.Params, q queries) *table.PanelBuilder {
 		cols = append(cols, column{ref: "duty_" + w.Name, title: "Duty cycle " + w.Name, unit: unitRatio,
 			expr: q.dutyCycle(w.Name)})
 	}
-	for _, quantile := range []string{"0.5", "0.9"} {
-		name := "p" + strings.TrimPrefix(quantile, "0.") + "0"
-		cols = append(cols, column{ref: "gap_" + name, unit: unitSeconds, expr: q.idleGap(quantile),
-			title: fmt.Sprintf("Idle gap %s (%s)", name, q.decision)})
+	// The quantiles the rules record.
+	for _, g := range [][2]string{{"0.5", "p50"}, {"0.9", "p90"}} {
+		cols = append(cols, column{ref: "gap_" + g[1], unit: unitSeconds, expr: q.idleGap(g[0]),
+			title: fmt.Sprintf("Idle gap %s (%s)", g[1], q.decision)})
 	}
 	cols = append(cols,
 		column{ref: "requests", title: "Requests/s (" + q.decision + ")", unit: unitReqPerS,
