@@ -24,17 +24,17 @@ const (
 )
 
 // Record names of rules/placement.rules.yml, without the trailing window
-// name. The rules package keeps its own copies unexported; the tests check
-// every name built from these against the generated rule file.
+// name, from the rules package; the base-rate records are named here, and
+// the tests check every name built from these against the generated file.
 const (
-	dutyCycleRec      = "model:placement_model_duty_cycle:ratio_rate"
-	idleGapRec        = "model:placement_model_idle_gap_seconds:quantile_rate"
-	requestRateRec    = "model:placement_model_requests:rate"
-	costPerHourRec    = "model:placement_model_cost_dollars_per_hour:rate"
-	cheapestRec       = "model:placement_model_serverless_cheapest_cost_dollars_per_hour:rate"
-	savingsRec        = "model:placement_model_monthly_savings_dollars:rate"
-	recommendationRec = "model:placement_model_recommendation:rate"
-	observedRec       = "model:placement_model_observed_seconds:rate"
+	dutyCycleRec      = rules.DutyCycleRecord
+	idleGapRec        = rules.IdleGapRecord
+	requestRateRec    = rules.RequestRateRecord
+	costPerHourRec    = rules.CostPerHourRecord
+	cheapestRec       = rules.CheapestRecord
+	savingsRec        = rules.SavingsRecord
+	recommendationRec = rules.RecommendationRecord
+	observedRec       = rules.ObservedRecord
 	billedBaseRec     = "model:placement_model_serverless_billed_seconds:rate"
 	coldStartsBaseRec = "model:placement_model_serverless_cold_starts:rate"
 )

@@ -58,7 +58,7 @@ func (p Params) modelName(ref labelRef) string {
 
 // duty renders the duty cycle of one model over the alert window.
 func (p Params) duty(ref labelRef) string {
-	d := p.query(ref, dutyCycle+p.AlertWindow+"{SEL}", first("humanizePercentage"), "an unknown share")
+	d := p.query(ref, DutyCycleRecord+p.AlertWindow+"{SEL}", first("humanizePercentage"), "an unknown share")
 	return "busy " + d + " of the observed time over the last " + p.AlertWindow
 }
 
@@ -66,16 +66,16 @@ func (p Params) duty(ref labelRef) string {
 func (p Params) costs(ref labelRef) string {
 	w, month := p.AlertWindow, number(p.HoursPerMonth)
 	alwaysOn := p.query(ref,
-		fmt.Sprintf(`%s * sum by (offer) (%s%s{SEL,strategy="always_on"})`, month, costPerHour, w),
+		fmt.Sprintf(`%s * sum by (offer) (%s%s{SEL,strategy="always_on"})`, month, CostPerHourRecord, w),
 		"$"+first("humanize")+" a month on "+firstLabel("offer"), "an unknown amount")
-	serverless := p.query(ref, fmt.Sprintf(`%s * %s%s{SEL}`, month, cheapest, w),
+	serverless := p.query(ref, fmt.Sprintf(`%s * %s%s{SEL}`, month, CheapestRecord, w),
 		firstLabel("offer")+" at $"+first("humanize")+" a month", "unknown")
 	return "always-on costs " + alwaysOn + "; the cheapest serverless offer is " + serverless
 }
 
 // savingsQuery renders the monthly saving of one model over the alert window.
 func (p Params) savingsQuery(ref labelRef) string {
-	return p.query(ref, savings+p.AlertWindow+"{SEL}", "$"+first("humanize"), "an unknown amount")
+	return p.query(ref, SavingsRecord+p.AlertWindow+"{SEL}", "$"+first("humanize"), "an unknown amount")
 }
 
 func (p Params) thresholds() string {
@@ -96,7 +96,7 @@ func (p Params) alertGroup() group {
 }
 
 func (p Params) shouldBeServerless() rule {
-	current := fmt.Sprintf(`sum %s (%s%s{strategy="always_on"})`, p.by(), costPerHour, p.AlertWindow)
+	current := fmt.Sprintf(`sum %s (%s%s{strategy="always_on"})`, p.by(), CostPerHourRecord, p.AlertWindow)
 	return p.placementRule(alertShouldBeServerless,
 		fmt.Sprintf("Deployed always-on, and serverless is cheaper %s over %s.",
 			p.thresholds(), p.AlertWindow),
@@ -108,7 +108,7 @@ func (p Params) shouldBeServerless() rule {
 func (p Params) shouldBeAlwaysOn() rule {
 	w, on := p.AlertWindow, p.on()
 	coldStarts := number(p.ColdStartsPerHour)
-	current := fmt.Sprintf("min %s (%s%s)", p.by(), cheapest, w)
+	current := fmt.Sprintf("min %s (%s%s)", p.by(), CheapestRecord, w)
 	return p.placementRule(alertShouldBeAlwaysOn,
 		fmt.Sprintf("Deployed serverless, and always-on is cheaper %s over %s,\n"+
 			"or the cheapest serverless setting brings more than %s cold starts an hour.",
@@ -125,7 +125,7 @@ func (p Params) shouldBeAlwaysOn() rule {
     )
 )
 and %[2]s
-  %[8]s`, p.savesEnough("serverless", current, "      "), on, savings, w, p.by(), bestWindow,
+  %[8]s`, p.savesEnough("serverless", current, "      "), on, SavingsRecord, w, p.by(), BestWindowRecord,
 			coldStarts, p.present()),
 		"Model {{ $labels.model }} would cost less, or start cold less often, "+
 			"on an always-on GPU than on serverless.",
@@ -138,7 +138,7 @@ and %[2]s
 // that pass both thresholds: the dollars, and the ratio to current, their
 // hourly cost today. Lines are indented by indent.
 func (p Params) savesEnough(strategy, current, indent string) string {
-	saving := fmt.Sprintf("%s%s{strategy=%q}", savings, p.AlertWindow, strategy)
+	saving := fmt.Sprintf("%s%s{strategy=%q}", SavingsRecord, p.AlertWindow, strategy)
 	return strings.Join([]string{
 		indent + "  " + saving + " > " + number(p.SavingsDollars),
 		indent + "and " + p.on(),
@@ -221,7 +221,7 @@ const stzTargets = `placement_target_info{scale_to_zero="true"}`
 
 // present selects the models observed within the presence window.
 func (p Params) present() string {
-	return fmt.Sprintf("%s%s > 0", observedRate, p.PresenceWindow)
+	return fmt.Sprintf("%s%s > 0", ObservedRecord, p.PresenceWindow)
 }
 
 // onTarget matches series of the same polled target.
@@ -238,7 +238,7 @@ func (p Params) runbook(alert string) [2]string {
 // link to the cold starts at the cheapest serverless setting, and when the
 // alert fires (cond).
 func (p Params) placementDescription(deployed, link, cond string) string {
-	coldStarts := p.query(alertLabel, bestWindow+p.AlertWindow+"{SEL}",
+	coldStarts := p.query(alertLabel, BestWindowRecord+p.AlertWindow+"{SEL}",
 		first("humanize")+" cold starts an hour at its cheapest scale-down window ("+
 			firstLabel("window")+" s)",
 		"an unknown number of cold starts")

@@ -5,19 +5,31 @@ import (
 	"strings"
 )
 
-// Record names of the per-window rules, without the trailing window name.
+// Record names of the per-window rules, without the trailing window name
+// ("1h", "1d", "7d"): the dashboards and users build on them.
 const (
-	observedRate   = "model:placement_model_observed_seconds:rate"
-	dutyCycle      = "model:placement_model_duty_cycle:ratio_rate"
-	idleGap        = "model:placement_model_idle_gap_seconds:quantile_rate"
-	requestRate    = "model:placement_model_requests:rate"
-	concurrency    = "model:placement_model_request_seconds:rate"
-	costPerHour    = "model:placement_model_cost_dollars_per_hour:rate"
-	cheapest       = "model:placement_model_serverless_cheapest_cost_dollars_per_hour:rate"
-	bestWindow     = "model:placement_model_serverless_best_window_cold_starts_per_hour:rate"
-	savings        = "model:placement_model_monthly_savings_dollars:rate"
-	recommendation = "model:placement_model_recommendation:rate"
-	recommendedCS  = "model:placement_model_recommended_cold_starts_per_hour:rate"
+	// ObservedRecord is the replicas observed on average.
+	ObservedRecord = "model:placement_model_observed_seconds:rate"
+	// DutyCycleRecord is busy over observed seconds.
+	DutyCycleRecord = "model:placement_model_duty_cycle:ratio_rate"
+	// IdleGapRecord is the idle-gap quantiles (label quantile).
+	IdleGapRecord = "model:placement_model_idle_gap_seconds:quantile_rate"
+	// RequestRateRecord is completed requests per second.
+	RequestRateRecord = "model:placement_model_requests:rate"
+	// ConcurrencyRecord is the mean number of running requests.
+	ConcurrencyRecord = "model:placement_model_request_seconds:rate"
+	// CostPerHourRecord is each option's cost per hour (strategy, offer).
+	CostPerHourRecord = "model:placement_model_cost_dollars_per_hour:rate"
+	// CheapestRecord is the cheapest serverless offer's cost per hour.
+	CheapestRecord = "model:placement_model_serverless_cheapest_cost_dollars_per_hour:rate"
+	// BestWindowRecord is the cold starts an hour at the cheapest offer's best window.
+	BestWindowRecord = "model:placement_model_serverless_best_window_cold_starts_per_hour:rate"
+	// SavingsRecord is the monthly saving of the cheaper option.
+	SavingsRecord = "model:placement_model_monthly_savings_dollars:rate"
+	// RecommendationRecord is 1 on the recommended option (recommended, offer).
+	RecommendationRecord = "model:placement_model_recommendation:rate"
+	// RecommendedColdStartsRecord is the cold starts an hour the recommendation brings.
+	RecommendedColdStartsRecord = "model:placement_model_recommended_cold_starts_per_hour:rate"
 )
 
 // baseCounter is one raw exporter counter that the base group turns into a
@@ -95,9 +107,9 @@ func (p Params) windowGroup(w Window) group {
 		return fmt.Sprintf("avg_over_time(%s%s[%s])", p.baseName(metric), sel, r)
 	}
 	// Replicas observed on average, at least one; absent when none was.
-	atLeastOne := fmt.Sprintf("clamp_max(%s%s > 0, 1)", observedRate, n)
-	alwaysOn := fmt.Sprintf(`sum %s (%s%s{strategy="always_on"})`, p.by(), costPerHour, n)
-	serverless := fmt.Sprintf(`min %s (%s%s)`, p.by(), cheapest, n)
+	atLeastOne := fmt.Sprintf("clamp_max(%s%s > 0, 1)", ObservedRecord, n)
+	alwaysOn := fmt.Sprintf(`sum %s (%s%s{strategy="always_on"})`, p.by(), CostPerHourRecord, n)
+	serverless := fmt.Sprintf(`min %s (%s%s)`, p.by(), CheapestRecord, n)
 
 	g := group{
 		comment:  fmt.Sprintf("Placement series over %s: base rates averaged over the window.", n),
@@ -106,42 +118,42 @@ func (p Params) windowGroup(w Window) group {
 	}
 	g.rules = []rule{{
 		comment: "Replicas observed on average (observed seconds per second).",
-		record:  observedRate + n,
+		record:  ObservedRecord + n,
 		expr:    avg("placement_model_observed_seconds", ""),
 	}, {
 		comment: "Duty cycle: busy over observed time, so unobserved time never counts as idle.\n" +
 			"Absent when the model was not observed in the window.",
-		record: dutyCycle + n,
+		record: DutyCycleRecord + n,
 		expr: fmt.Sprintf("%s\n/\n(%s%s > 0)",
-			avg("placement_model_busy_seconds", ""), observedRate, n),
+			avg("placement_model_busy_seconds", ""), ObservedRecord, n),
 	},
 		p.idleGapRule(n, 0.5, avg),
 		p.idleGapRule(n, 0.9, avg),
 		{
 			comment: "Completed requests per second.",
-			record:  requestRate + n,
+			record:  RequestRateRecord + n,
 			expr:    avg("placement_model_requests", ""),
 		}, {
 			comment: "Mean concurrency: requests running on average, over all replicas.",
-			record:  concurrency + n,
+			record:  ConcurrencyRecord + n,
 			expr:    avg("placement_model_request_seconds", ""),
 		}, {
 			comment: "Dollars per hour of each option: cost per observed replica-hour, times\n" +
 				"the replicas observed on average but at least one, since always-on keeps one\n" +
 				"running and time lost to failed polls is costed at the observed rate, not as free.",
-			record: costPerHour + n,
+			record: CostPerHourRecord + n,
 			expr: fmt.Sprintf(`3600 * %s
 / %s group_left ()
 %s`, avg("placement_model_cost_dollars", ""), p.on(), atLeastOne),
 		}, {
 			comment: "The cheapest serverless offer at its default scale-down window, in $/h.",
-			record:  cheapest + n,
+			record:  CheapestRecord + n,
 			expr: fmt.Sprintf(`bottomk %s (1, %s%s{strategy="serverless"})`,
-				p.by(), costPerHour, n),
+				p.by(), CostPerHourRecord, n),
 		}, {
 			comment: "Cold starts per hour at the cheapest offer's best window: the window that\n" +
 				"bills the fewest GPU-seconds among those simulated for it (labels offer, window).",
-			record: bestWindow + n,
+			record: BestWindowRecord + n,
 			expr: fmt.Sprintf(`(
     3600 * %[1]s
   / %[3]s group_left ()
@@ -155,12 +167,12 @@ bottomk %[6]s (1,
 )`,
 				avg("placement_model_serverless_cold_starts", ""),
 				avg("placement_model_serverless_billed_seconds", ""),
-				p.on(), atLeastOne, p.on("offer", "window"), p.by(), p.on("offer"), cheapest, n),
+				p.on(), atLeastOne, p.on("offer", "window"), p.by(), p.on("offer"), CheapestRecord, n),
 		}, {
 			comment: fmt.Sprintf("Dollars a month (%s h) that the cheaper of always-on and the\n"+
 				"cheapest serverless offer saves against the strategy the model is deployed with\n"+
 				"(label strategy); 0 when it already runs on the cheaper one.", number(p.HoursPerMonth)),
-			record: savings + n,
+			record: SavingsRecord + n,
 			expr: fmt.Sprintf(`(
     %[1]s * clamp_min(
         %[2]s
@@ -185,7 +197,7 @@ or
 				number(p.HoursPerMonth), alwaysOn, serverless, p.on(), p.by("strategy")),
 		}, {
 			comment: "Recommendation: 1 on the cheaper option, with its offer.",
-			record:  recommendation + n,
+			record:  RecommendationRecord + n,
 			labels:  [][2]string{{"recommended", "serverless"}},
 			expr: fmt.Sprintf(`clamp(
   max %s (
@@ -193,9 +205,9 @@ or
     < %s group_left ()
       %s
   ),
-  1, 1)`, p.by("offer"), cheapest, n, p.on(), alwaysOn),
+  1, 1)`, p.by("offer"), CheapestRecord, n, p.on(), alwaysOn),
 		}, {
-			record: recommendation + n,
+			record: RecommendationRecord + n,
 			labels: [][2]string{{"recommended", "always_on"}},
 			expr: fmt.Sprintf(`clamp(
   max %s (
@@ -207,11 +219,11 @@ or
           %s
       )
   ),
-  1, 1)`, p.by("offer"), costPerHour, n, p.on(), alwaysOn, p.on(), serverless),
+  1, 1)`, p.by("offer"), CostPerHourRecord, n, p.on(), alwaysOn, p.on(), serverless),
 		}, {
 			comment: "Cold starts per hour the recommended option would bring: the best\n" +
 				"window's for serverless, 0 for always-on.",
-			record: recommendedCS + n,
+			record: RecommendedColdStartsRecord + n,
 			expr: fmt.Sprintf(`(
     max %[1]s (%[2]s%[3]s)
   * %[4]s group_left (recommended)
@@ -219,14 +231,14 @@ or
 )
 or
 0 * max %[5]s (%[6]s%[3]s{recommended="always_on"})`,
-				p.by(), bestWindow, n, p.on(), p.by("recommended"), recommendation),
+				p.by(), BestWindowRecord, n, p.on(), p.by("recommended"), RecommendationRecord),
 		}}
 	return g
 }
 
 func (p Params) idleGapRule(n string, q float64, avg func(metric, sel string) string) rule {
 	r := rule{
-		record: idleGap + n,
+		record: IdleGapRecord + n,
 		labels: [][2]string{{"quantile", number(q)}},
 		expr: fmt.Sprintf(`histogram_quantile(%s,
     %s
