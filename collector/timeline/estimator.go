@@ -61,6 +61,12 @@ type Estimator struct {
 	inRun bool // the last successful poll showed requests in flight
 	run   run  // the busy run in progress, held until it is settled
 
+	// A server without a running gauge is read from its counters alone: its
+	// timeline is rebuilt backwards from completions and held for a while.
+	countersOnly bool
+	fill         backfill
+	origin       time.Time // time 0 of fill's seconds
+
 	// Busy polls and the sum of their in-flight counts: the model's mean
 	// concurrency while busy, as sampled. It sizes work hidden between two
 	// idle polls, and steadies the estimate of a short run's concurrency.
@@ -98,15 +104,16 @@ func (e *Estimator) Observe(t time.Time, r Reading) {
 	if dt <= 0 {
 		return
 	}
+	e.setMode(!r.Present.Has(FieldRunning))
 	d := e.deltas(r)
 	e.account(d)
 	if e.broken {
 		// The interval since the failed poll has no reading at its start.
-		e.emit(Segment{Kind: Unobserved, Seconds: dt})
+		e.unobserved(t, dt)
 		e.broken = false
 		e.lastT, e.last, e.have = t, r, true
 		e.t.Last, e.t.HaveReading = r, true
-		if r.Busy() {
+		if r.Busy() && !e.countersOnly {
 			e.beginRun(t, r)
 		}
 		return
@@ -125,7 +132,7 @@ func (e *Estimator) Miss(t time.Time) {
 		e.Absent(t)
 	case !e.have:
 		// Scaled to zero before the first poll: idle, with no counters yet.
-		e.first(t, Reading{})
+		e.first(t, Reading{Present: FieldRunning | FieldWaiting})
 	default:
 		// Scaled to zero: nothing in flight, counters as last seen.
 		idle := e.last
@@ -150,14 +157,46 @@ func (e *Estimator) Absent(t time.Time) {
 		e.settle(true, false)
 		e.inRun = false
 	}
-	e.emit(Segment{Kind: Unobserved, Seconds: dt})
+	e.unobserved(t, dt)
 	e.lastT, e.broken = t, true
+}
+
+// unobserved records the interval of length dt that ends at t as unobserved.
+func (e *Estimator) unobserved(t time.Time, dt float64) {
+	if !e.countersOnly {
+		e.emit(Segment{Kind: Unobserved, Seconds: dt})
+		return
+	}
+	end := t.Sub(e.origin).Seconds()
+	e.fill.addUnobserved(end-dt, end)
+	e.fill.emit(end-e.fill.hold(), e)
+}
+
+// setMode switches between reading a server with a running gauge and one
+// without, emitting what the other mode held.
+func (e *Estimator) setMode(countersOnly bool) {
+	if countersOnly == e.countersOnly {
+		return
+	}
+	if e.countersOnly {
+		e.fill.emit(math.Inf(1), e)
+	} else if e.inRun {
+		e.settle(true, false)
+		e.inRun = false
+	}
+	e.countersOnly = countersOnly
+	if countersOnly {
+		e.fill = backfill{}
+		e.origin = e.lastT
+	}
 }
 
 func (e *Estimator) first(t time.Time, r Reading) {
 	e.lastT, e.last, e.have = t, r, true
 	e.t.Last, e.t.HaveReading = r, true
-	if r.Busy() {
+	e.countersOnly = !r.Present.Has(FieldRunning)
+	e.origin = t
+	if r.Busy() && !e.countersOnly {
 		// The run started before observation began: nothing before t is known.
 		e.beginRun(t, r)
 	}
@@ -230,6 +269,10 @@ func (e *Estimator) workSeconds(d delta) (float64, bool) {
 
 // step classifies the interval (e.lastT, t] between two successful polls.
 func (e *Estimator) step(t time.Time, dt float64, r Reading, d delta) {
+	if e.countersOnly {
+		e.stepCounters(t, dt, r, d)
+		return
+	}
 	prevBusy, curBusy := e.last.Busy(), r.Busy()
 	switch {
 	case !prevBusy && !curBusy:
@@ -249,13 +292,29 @@ func (e *Estimator) step(t time.Time, dt float64, r Reading, d delta) {
 		}, d)
 		e.sample(r)
 		e.t.LastBusy = t
-		if e.run.held() >= maxHold {
+		if e.run.held() >= runHold {
 			e.settle(false, false)
 		}
 	default:
 		e.addPiece(piece{kind: endEdge, dt: dt, inFlight: e.last.InFlight(), running: e.last.Running}, d)
 		e.settle(true, true)
 		e.inRun = false
+	}
+}
+
+// stepCounters adds an interval of a server without a running gauge to
+// the backfill, and emits what is older than the hold.
+func (e *Estimator) stepCounters(t time.Time, dt float64, r Reading, d delta) {
+	end := t.Sub(e.origin).Seconds()
+	n, _ := completions(d)
+	w, ok := e.workSeconds(d)
+	if !ok && n > 0 {
+		w = n * dt / 2
+	}
+	e.fill.add(end-dt, end, e.last.Waiting > 0, r.Waiting > 0, n, w)
+	e.fill.emit(end-e.fill.hold(), e)
+	if last, ok := e.fill.lastBusy(); ok {
+		e.t.LastBusy = e.origin.Add(seconds(last))
 	}
 }
 

@@ -2,10 +2,10 @@ package timeline
 
 import "math"
 
-// maxHold bounds how long a busy run is held before its part so far is
+// runHold bounds how long a busy run is held before its part so far is
 // settled and emitted, so that the counters of a model that is busy for
 // hours still move.
-const maxHold = 20.0 // seconds
+const runHold = 20.0 // seconds
 
 type pieceKind uint8
 
@@ -35,7 +35,7 @@ type piece struct {
 // when the polls saw the model busy at both ends of an interval that held
 // an idle dip, or missed when the run began and ended.
 //
-// A run longer than maxHold is settled in parts: the parts before the last
+// A run longer than runHold is settled in parts: the parts before the last
 // take the expected share of each interval, and the last part makes the
 // whole run's busy time agree with the identity.
 type run struct {

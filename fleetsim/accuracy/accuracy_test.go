@@ -89,7 +89,7 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := len(PollIntervals) + len(ScrapeIntervals); len(rows) != want {
+	if want := 2*len(PollIntervals) + len(ScrapeIntervals); len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
 	s := Summarize(rows, time.Second)

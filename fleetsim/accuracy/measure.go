@@ -20,6 +20,10 @@ const (
 	// PromQL is the share of Prometheus scrapes that saw a running request,
 	// avg_over_time((running > bool 0)[1h:S]), for a scrape interval S.
 	PromQL Method = "promql"
+	// CountersOnly is the exporter's estimator on a server that exposes no
+	// running gauge (Triton without the TensorRT-LLM backend, older
+	// trtllm-serve): only the waiting gauge and the counters.
+	CountersOnly Method = "counters-only"
 )
 
 // GapStats describe the idle gaps whose true length falls in one bucket of
@@ -139,6 +143,10 @@ func Measure(sc Scenario, interval time.Duration, method Method, seed uint64, wi
 		switch method {
 		case Exporter:
 			estimator.Observe(t0.Add(t), r)
+		case CountersOnly:
+			r.Running = 0
+			r.Present &^= timeline.FieldRunning
+			estimator.Observe(t0.Add(t), r)
 		case PromQL:
 			samples++
 			kind := timeline.Idle
@@ -157,7 +165,7 @@ func Measure(sc Scenario, interval time.Duration, method Method, seed uint64, wi
 			// couple of minutes): compare with the truth up to the time it
 			// has settled, which its segments reach from the first poll.
 			at := t
-			if method == Exporter {
+			if method != PromQL {
 				at = first + time.Duration((tot.ObservedSeconds+tot.UnobservedSeconds)*float64(time.Second))
 			}
 			marks = append(marks, mark{at, tot.BusySeconds, tot.ObservedSeconds, samples, running})
@@ -181,7 +189,7 @@ func Measure(sc Scenario, interval time.Duration, method Method, seed uint64, wi
 		a, b := marks[i-1], marks[i]
 		var got float64
 		switch method {
-		case Exporter:
+		case Exporter, CountersOnly:
 			if b.observed > a.observed {
 				got = (b.busy - a.busy) / (b.observed - a.observed)
 			}

@@ -67,7 +67,7 @@ func Run(scenarios []Scenario, seeds int, progress io.Writer) ([]Row, error) {
 		for _, m := range []struct {
 			method    Method
 			intervals []time.Duration
-		}{{Exporter, PollIntervals}, {PromQL, ScrapeIntervals}} {
+		}{{Exporter, PollIntervals}, {PromQL, ScrapeIntervals}, {CountersOnly, PollIntervals}} {
 			for _, iv := range m.intervals {
 				row := Row{Scenario: sc.Name, Method: m.method, Interval: iv, WorstBill: make([]float64, len(BillWindows))}
 				found, total := 0.0, 0
@@ -129,6 +129,9 @@ type Summary struct {
 	BaselineDutyPP float64
 	// WorstBillPercent is the exporter's worst bill error at Default.
 	WorstBillPercent float64
+	// CountersOnlyDutyPP and CountersOnlyBillPercent are the worst errors at
+	// Default for a server without a running gauge.
+	CountersOnlyDutyPP, CountersOnlyBillPercent float64
 	// FifthOfBaseline says whether, wherever the 15 s baseline misses by
 	// more than 1 point, the exporter's error at Default is at most a fifth
 	// of it.
@@ -156,6 +159,12 @@ func Summarize(rows []Row, def time.Duration) Summary {
 		}
 	}
 	for _, r := range rows {
+		if r.Method == CountersOnly && r.Interval == def {
+			s.CountersOnlyDutyPP = math.Max(s.CountersOnlyDutyPP, r.WorstDutyPP)
+			for _, b := range r.WorstBill {
+				s.CountersOnlyBillPercent = math.Max(s.CountersOnlyBillPercent, b)
+			}
+		}
 		if r.Method != Exporter {
 			continue
 		}
@@ -286,6 +295,29 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, rows []Row, seeds int, s S
 		}
 		p("\n")
 	}
+	p("\n## Servers without a running gauge\n\n")
+	p("Triton without the TensorRT-LLM backend, and older trtllm-serve builds, expose no gauge of\n")
+	p("requests running: only requests waiting and the counters. The estimator then rebuilds the\n")
+	p("timeline backwards from each completion and its latency and holds it for twice the longest\n")
+	p("mean latency seen (20 s to 5 min). The same scenarios with the running gauge removed; cell:\n")
+	p("worst / mean duty-cycle error per hour (pp), and the worst bill error (%%).\n\n| Scenario |")
+	for _, iv := range PollIntervals {
+		p(" %s |", iv)
+	}
+	p("\n| --- |%s\n", strings.Repeat(" --- |", len(PollIntervals)))
+	for _, sc := range scenarios {
+		p("| %s |", sc.Name)
+		for _, r := range rowsFor(rows, sc.Name, CountersOnly) {
+			bill := 0.0
+			for _, b := range r.WorstBill {
+				bill = math.Max(bill, b)
+			}
+			p(" %.2f / %.2f, %.1f%% |", r.WorstDutyPP, r.MeanDutyPP, bill)
+		}
+		p("\n")
+	}
+	p("\nAt %s the worst duty-cycle error without a running gauge is %.2f pp and the worst bill\n", s.Default, s.CountersOnlyDutyPP)
+	p("error %.2f %%.\n", s.CountersOnlyBillPercent)
 	p("\n%s\n", s.LastLine())
 }
 
@@ -301,11 +333,17 @@ func intervalColumns(p func(string, ...any)) {
 	p("\n| --- |%s\n", strings.Repeat(" --- |", len(PollIntervals)+len(ScrapeIntervals)))
 }
 
-func rowsFor(rows []Row, scenario string) []Row {
+// rowsFor returns the rows of a scenario for the given methods, in order.
+func rowsFor(rows []Row, scenario string, methods ...Method) []Row {
+	if len(methods) == 0 {
+		methods = []Method{Exporter, PromQL}
+	}
 	var out []Row
-	for _, r := range rows {
-		if r.Scenario == scenario {
-			out = append(out, r)
+	for _, m := range methods {
+		for _, r := range rows {
+			if r.Scenario == scenario && r.Method == m {
+				out = append(out, r)
+			}
 		}
 	}
 	return out
