@@ -108,7 +108,7 @@ func (e *Exporter) Apply(cfg *config.Config, cat *billing.Catalog) {
 		} else {
 			t = newTarget(cfg, tc, cat, e.logger)
 			e.targets[tc.URL] = t
-			e.logger.Info("target added", "target", tc.Name, "url", tc.URL)
+			e.logger.Info("target added", "target", tc.Name, "url", tc.Display)
 		}
 		if !e.manual {
 			t.startLoop(e, e.sem)
@@ -118,7 +118,7 @@ func (e *Exporter) Apply(cfg *config.Config, cat *billing.Catalog) {
 		if !keep[u] {
 			t.stopLoop()
 			delete(e.targets, u)
-			e.logger.Info("target removed", "target", t.cfg.Name, "url", u)
+			e.logger.Info("target removed", "target", t.cfg.Name, "url", t.cfg.Display)
 		}
 	}
 	e.labelNames = e.labelNames[:0]
@@ -358,7 +358,7 @@ func (t *target) fail(e *Exporter, now time.Time, err error, took float64) {
 		m.est.Miss(now)
 	}
 	if t.healthy == nil || *t.healthy {
-		e.logger.Warn("target poll failed", "target", t.cfg.Name, "url", t.cfg.URL, "reason", reason, "err", err)
+		e.logger.Warn("target poll failed", "target", t.cfg.Name, "url", t.cfg.Display, "reason", reason, "err", err)
 		bad := false
 		t.healthy = &bad
 	} else {

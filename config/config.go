@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,6 +125,8 @@ type Target struct {
 
 	// Name is the value of the target label: the URL's host:port.
 	Name string `yaml:"-"`
+	// Display is the URL with any password replaced, for logs and errors.
+	Display string `yaml:"-"`
 	// Line is the line of the target in the file, for error messages.
 	Line int `yaml:"-"`
 }
@@ -305,105 +310,148 @@ func (c *Config) defaults() error {
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
+// validate checks the decoded configuration and returns every problem,
+// each with its line, joined.
 func (c *Config) validate(p positions) error {
+	var errs []error
 	f := c.File
-	top := func(key, msg string) error { return &Error{f, p.top(key), msg} }
-	if c.PollInterval < Duration(100*time.Millisecond) {
-		return top("poll_interval", fmt.Sprintf("poll_interval %s is too short: polling faster than every 100ms loads the inference servers for no gain in accuracy (use 1s)", c.PollInterval))
+	top := func(key, format string, a ...any) {
+		errs = append(errs, &Error{f, p.top(key), fmt.Sprintf(format, a...)})
 	}
-	if c.PollTimeout <= 0 {
-		return top("poll_timeout", "poll_timeout must be positive (e.g. 1s)")
+	if c.PollInterval < Duration(100*time.Millisecond) {
+		top("poll_interval", "poll_interval %s is too short: polling faster than every 100ms loads the inference servers for no gain in accuracy (use 1s)", c.PollInterval)
+	}
+	switch {
+	case c.PollTimeout <= 0:
+		top("poll_timeout", "poll_timeout must be positive (e.g. 1s)")
+	case c.PollTimeout > c.PollInterval:
+		top("poll_timeout", "poll_timeout %s is longer than poll_interval %s: a poll would still run when the next is due (make poll_timeout at most poll_interval)", c.PollTimeout, c.PollInterval)
 	}
 	if c.MaxConcurrentPolls < 0 {
-		return top("max_concurrent_polls", fmt.Sprintf("max_concurrent_polls must be positive, got %d", c.MaxConcurrentPolls))
+		top("max_concurrent_polls", "max_concurrent_polls must be positive, got %d", c.MaxConcurrentPolls)
 	}
 	if c.MaxResponseSize < 1024 {
-		return top("max_response_size", fmt.Sprintf("max_response_size %d bytes is too small for any metrics page (use 8MiB)", c.MaxResponseSize))
+		top("max_response_size", "max_response_size %d bytes is too small for any metrics page (use 8MiB)", c.MaxResponseSize)
 	}
 	for i, w := range c.ScaleDownWindows {
 		if w <= 0 || time.Duration(w)%time.Second != 0 {
-			return top("scale_down_windows", fmt.Sprintf("scale_down_windows[%d] = %s: windows must be whole positive seconds (e.g. 60s)", i, w))
+			top("scale_down_windows", "scale_down_windows[%d] = %s: windows must be whole positive seconds (e.g. 60s)", i, w)
 		}
 	}
 	seenURL := map[string]int{}
 	seenName := map[string]int{}
 	for i, t := range c.Targets {
-		at := func(key, format string, a ...any) error {
-			return &Error{f, p.target(i, key), fmt.Sprintf("targets[%d]: ", i) + fmt.Sprintf(format, a...)}
+		at := func(key, format string, a ...any) {
+			errs = append(errs, &Error{f, p.target(i, key), fmt.Sprintf("targets[%d]: ", i) + fmt.Sprintf(format, a...)})
 		}
-		u, err := url.Parse(t.URL)
-		switch {
-		case t.URL == "":
-			return at("", "url is missing (e.g. url: http://10.0.0.5:8000/metrics)")
-		case err != nil:
-			return at("url", "url %q does not parse: %v", t.URL, err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			return at("url", "url %q must start with http:// or https://", t.URL)
-		case u.Host == "":
-			return at("url", "url %q has no host", t.URL)
+		if c.validURL(t, at) {
+			j, dup := seenURL[t.URL]
+			if dup {
+				at("url", "url %q is also targets[%d] (list each endpoint once)", t.Display, j)
+			}
+			seenURL[t.URL] = i
+			key := t.Name + "\x00" + t.Model
+			if j, ok := seenName[key]; ok && !dup {
+				at("url", "targets[%d] and targets[%d] both have target label %q and the same model, so their series would collide (give each a different model:)", j, i, t.Name)
+			}
+			seenName[key] = i
 		}
-		t.Name = hostPort(u)
-		if j, ok := seenURL[t.URL]; ok {
-			return at("url", "url %q is also targets[%d] (list each endpoint once)", t.URL, j)
-		}
-		seenURL[t.URL] = i
-		key := t.Name + "\x00" + t.Model
-		if j, ok := seenName[key]; ok {
-			return at("url", "targets[%d] and targets[%d] both have target label %q and the same model, so their series would collide (give each a different model:)", j, i, t.Name)
-		}
-		seenName[key] = i
-		if t.Server != "" && !contains(KnownServers, t.Server) {
-			return at("server", "unknown server %q (one of %s, or leave it out to detect it)", t.Server, strings.Join(KnownServers, ", "))
+		if t.Server != "" && !slices.Contains(KnownServers, t.Server) {
+			at("server", "unknown server %q (one of %s, or leave it out to detect it)", t.Server, strings.Join(KnownServers, ", "))
 		}
 		if t.Model != "" && len(t.Models) > 0 {
-			return at("models", "give either model: (one model) or models: (per-model settings), not both")
+			at("models", "give either model: (one model) or models: (per-model settings), not both")
 		}
-		for k, v := range t.Labels {
+		for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
+			v := t.Labels[k]
 			switch {
 			case !labelName.MatchString(k) || strings.HasPrefix(k, "__"):
-				return at("labels", "label name %q is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
-			case contains(ReservedLabels, k):
-				return at("labels", "label %q is set by the exporter itself; choose another name (reserved: %s)", k, strings.Join(ReservedLabels, ", "))
+				at("labels", "label name %q is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
+			case slices.Contains(ReservedLabels, k):
+				at("labels", "label %q is set by the exporter itself; choose another name (reserved: %s)", k, strings.Join(ReservedLabels, ", "))
 			case v == "":
-				return at("labels", "label %q has an empty value (give it a value or remove it)", k)
+				at("labels", "label %q has an empty value (give it a value or remove it)", k)
 			}
 		}
-		if err := validSettings(t.Settings, func(key, format string, a ...any) error {
-			return at(key, format, a...)
-		}); err != nil {
-			return err
-		}
-		for name, s := range t.Models {
+		validSettings(t.Settings, at)
+		for _, name := range slices.Sorted(maps.Keys(t.Models)) {
 			if name == "" {
-				return at("models", "a model name under models: is empty")
+				at("models", "a model name under models: is empty")
+				continue
 			}
-			if err := validSettings(s, func(key, format string, a ...any) error {
-				return &Error{f, p.target(i, "models"), fmt.Sprintf("targets[%d].models[%q]: ", i, name) + fmt.Sprintf(format, a...)}
-			}); err != nil {
-				return err
-			}
+			s := t.For(name)
+			validSettings(s, func(key, format string, a ...any) {
+				errs = append(errs, &Error{f, p.target(i, "models"), fmt.Sprintf("targets[%d].models[%q]: ", i, name) + fmt.Sprintf(format, a...)})
+			})
 		}
 	}
-	return nil
+	for _, n := range p.fractions() {
+		errs = append(errs, &Error{f, n.Line, fmt.Sprintf("%s: %s is not a whole number (write a count such as 2)", n.key, n.value)})
+	}
+	return errors.Join(errs...)
 }
 
-func validSettings(s Settings, at func(key, format string, a ...any) error) error {
-	if s.Strategy != "" && !contains(Strategies, s.Strategy) {
-		return at("strategy", "unknown strategy %q (one of %s)", s.Strategy, strings.Join(Strategies, ", "))
+// validURL checks a target's URL and sets its Name and Display.
+func (c *Config) validURL(t *Target, at func(key, format string, a ...any)) bool {
+	u, err := url.Parse(t.URL)
+	switch {
+	case t.URL == "":
+		at("", "url is missing (e.g. url: http://10.0.0.5:8000/metrics)")
+		return false
+	case strings.ContainsAny(t.URL, " \t\n"):
+		at("url", "url %q contains white space (remove it, or escape it as %%20 in a path)", redact(t.URL))
+		return false
+	case !strings.Contains(t.URL, "://"):
+		at("url", "url %q has no scheme (write http://%s)", redact(t.URL), redact(t.URL))
+		return false
+	case err != nil:
+		at("url", "url %q does not parse (check its host and port)", redact(t.URL))
+		return false
+	case u.Scheme != "http" && u.Scheme != "https":
+		at("url", "url %q must start with http:// or https://", u.Redacted())
+		return false
+	case u.Host == "" || u.Hostname() == "":
+		at("url", "url %q has no host", u.Redacted())
+		return false
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			at("url", "url %q has port %s, outside 1-65535", u.Redacted(), port)
+			return false
+		}
+	}
+	t.Name = hostPort(u)
+	t.Display = u.Redacted()
+	return true
+}
+
+var userinfo = regexp.MustCompile(`://([^/@:]*):[^/@]*@`)
+
+// redact hides the password of a URL that may not parse.
+func redact(raw string) string {
+	return userinfo.ReplaceAllString(raw, "://$1:xxxxx@")
+}
+
+// validSettings checks one set of model settings; at records a problem.
+func validSettings(s Settings, at func(key, format string, a ...any)) {
+	if s.Strategy != "" && !slices.Contains(Strategies, s.Strategy) {
+		at("strategy", "unknown strategy %q (one of %s)", s.Strategy, strings.Join(Strategies, ", "))
 	}
 	if s.GPUsPerReplica < 0 {
-		return at("gpus_per_replica", "gpus_per_replica must be at least 1, got %d", s.GPUsPerReplica)
+		at("gpus_per_replica", "gpus_per_replica must be at least 1, got %d", s.GPUsPerReplica)
 	}
 	if s.Replicas < 0 {
-		return at("replicas", "replicas must be at least 1, got %d", s.Replicas)
+		at("replicas", "replicas must be at least 1, got %d", s.Replicas)
 	}
 	if s.MinContainers < 0 {
-		return at("min_containers", "min_containers must be 0 or more, got %d", s.MinContainers)
+		at("min_containers", "min_containers must be 0 or more, got %d", s.MinContainers)
 	}
 	if s.MaxConcurrencyPerReplica < 0 {
-		return at("max_concurrency_per_replica", "max_concurrency_per_replica must be 0 (unlimited) or more, got %v", s.MaxConcurrencyPerReplica)
+		at("max_concurrency_per_replica", "max_concurrency_per_replica must be 0 (unlimited) or more, got %v", s.MaxConcurrencyPerReplica)
 	}
-	return nil
+	if s.GPU == "" && (len(s.ServerlessOffers) > 0 || s.AlwaysOnOffer != "" || s.MinContainers > 0 || s.MaxConcurrencyPerReplica > 0) {
+		at("gpu", "cost settings are given but gpu: is not: set gpu: (a GPU type of the price catalog, e.g. H100) or the model gets no cost series")
+	}
 }
 
 // hostPort returns the URL's host:port, with the scheme's default port
@@ -417,13 +465,4 @@ func hostPort(u *url.URL) string {
 		port = "443"
 	}
 	return net.JoinHostPort(u.Hostname(), port)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -80,17 +80,23 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	for file, want := range map[string]string{
-		"misspelt_key.yml":       `testdata/misspelt_key.yml:3: unknown key "modle" in a target (did you mean "model"? known keys: always_on_offer, gpu, gpus_per_replica, labels, max_concurrency_per_replica, min_containers, model, models, replicas, scale_to_zero, server, serverless_offers, strategy, url)`,
-		"misspelt_top_key.yml":   `testdata/misspelt_top_key.yml:1: unknown key "poll_intervall" at the top level (did you mean "poll_interval"? known keys: max_concurrent_polls, max_response_size, poll_interval, poll_timeout, scale_down_windows, targets)`,
-		"unknown_model_key.yml":  `testdata/unknown_model_key.yml:4: unknown key "gpus" in a models: entry (did you mean "gpu"? known keys: always_on_offer, gpu, gpus_per_replica, max_concurrency_per_replica, min_containers, replicas, serverless_offers, strategy)`,
-		"bad_type.yml":           `testdata/bad_type.yml:3: gpus_per_replica: cannot use "two" here: expected a whole number`,
-		"bad_duration.yml":       `testdata/bad_duration.yml:1: poll_interval: cannot read "1 second" as a duration (write e.g. 1s, 500ms or 2m)`,
-		"bad_size.yml":           `testdata/bad_size.yml:1: max_response_size: cannot read "lots" as a size (write bytes, or a number with a unit such as 8MiB)`,
-		"short_interval.yml":     `testdata/short_interval.yml:1: poll_interval 10ms is too short: polling faster than every 100ms loads the inference servers for no gain in accuracy (use 1s)`,
-		"bad_strategy.yml":       `testdata/bad_strategy.yml:3: targets[0]: unknown strategy "reserved" (one of always_on, serverless, unknown)`,
-		"bad_server.yml":         `testdata/bad_server.yml:3: targets[0]: unknown server "ollama" (one of llamacpp, sglang, tgi, triton, trtllm, vllm, or leave it out to detect it)`,
-		"missing_url.yml":        `testdata/missing_url.yml:2: targets[0]: url is missing (e.g. url: http://10.0.0.5:8000/metrics)`,
-		"bad_url.yml":            `testdata/bad_url.yml:2: targets[0]: url "127.0.0.1:8000/metrics" does not parse: parse "127.0.0.1:8000/metrics": first path segment in URL cannot contain colon`,
+		"misspelt_key.yml":      `testdata/misspelt_key.yml:3: unknown key "modle" in a target (did you mean "model"? known keys: always_on_offer, gpu, gpus_per_replica, labels, max_concurrency_per_replica, min_containers, model, models, replicas, scale_to_zero, server, serverless_offers, strategy, url)`,
+		"misspelt_top_key.yml":  `testdata/misspelt_top_key.yml:1: unknown key "poll_intervall" at the top level (did you mean "poll_interval"? known keys: max_concurrent_polls, max_response_size, poll_interval, poll_timeout, scale_down_windows, targets)`,
+		"unknown_model_key.yml": `testdata/unknown_model_key.yml:4: unknown key "gpus" in a models: entry (did you mean "gpu"? known keys: always_on_offer, gpu, gpus_per_replica, max_concurrency_per_replica, min_containers, replicas, serverless_offers, strategy)`,
+		"bad_type.yml":          `testdata/bad_type.yml:3: gpus_per_replica: cannot use "two" here: expected a whole number`,
+		"bad_duration.yml":      `testdata/bad_duration.yml:1: poll_interval: cannot read "1 second" as a duration (write e.g. 1s, 500ms or 2m)`,
+		"bad_size.yml":          `testdata/bad_size.yml:1: max_response_size: cannot read "lots" as a size (write bytes, or a number with a unit such as 8MiB)`,
+		"short_interval.yml":    `testdata/short_interval.yml:1: poll_interval 10ms is too short: polling faster than every 100ms loads the inference servers for no gain in accuracy (use 1s)`,
+		"bad_strategy.yml":      `testdata/bad_strategy.yml:3: targets[0]: unknown strategy "reserved" (one of always_on, serverless, unknown)`,
+		"bad_server.yml":        `testdata/bad_server.yml:3: targets[0]: unknown server "ollama" (one of llamacpp, sglang, tgi, triton, trtllm, vllm, or leave it out to detect it)`,
+		"missing_url.yml":       `testdata/missing_url.yml:2: targets[0]: url is missing (e.g. url: http://10.0.0.5:8000/metrics)`,
+		"bad_url.yml":           `testdata/bad_url.yml:2: targets[0]: url "127.0.0.1:8000/metrics" has no scheme (write http://127.0.0.1:8000/metrics)`,
+		"fractional_count.yml": "testdata/fractional_count.yml:4: replicas: 2.7 is not a whole number (write a count such as 2)\n" +
+			"testdata/fractional_count.yml:5: gpus_per_replica: 1.9 is not a whole number (write a count such as 2)",
+		"several_mistakes.yml": "testdata/several_mistakes.yml:2: poll_timeout 10m is longer than poll_interval 1s: a poll would still run when the next is due (make poll_timeout at most poll_interval)\n" +
+			"testdata/several_mistakes.yml:4: targets[0]: url \"http://127.0.0.1:99999/metrics\" has port 99999, outside 1-65535\n" +
+			"testdata/several_mistakes.yml:5: targets[1]: url \"http://admin:xxxxx@127.0.0.1:8000/metrics \" contains white space (remove it, or escape it as %20 in a path)\n" +
+			"testdata/several_mistakes.yml:6: targets[2]: cost settings are given but gpu: is not: set gpu: (a GPU type of the price catalog, e.g. H100) or the model gets no cost series",
 		"duplicate_url.yml":      `testdata/duplicate_url.yml:3: targets[1]: url "http://127.0.0.1:8000/metrics" is also targets[0] (list each endpoint once)`,
 		"colliding_targets.yml":  `testdata/colliding_targets.yml:3: targets[1]: targets[0] and targets[1] both have target label "127.0.0.1:8080" and the same model, so their series would collide (give each a different model:)`,
 		"reserved_label.yml":     `testdata/reserved_label.yml:3: targets[0]: label "model" is set by the exporter itself; choose another name (reserved: gpu, gpus_per_replica, le, model, offer, reason, scale_to_zero, server, strategy, target, unit, window)`,

@@ -178,3 +178,39 @@ func yamlKeys(t reflect.Type) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// fraction is a whole-number key given a fractional value.
+type fraction struct {
+	key, value string
+	*yaml.Node
+}
+
+// wholeKeys are the keys whose values are counts. YAML decoding into an
+// integer drops a fraction silently, so they are checked in the tree.
+var wholeKeys = map[string]bool{
+	"gpus_per_replica": true, "replicas": true, "min_containers": true, "max_concurrent_polls": true,
+}
+
+// fractions returns every count in the file written with a fraction.
+func (p positions) fractions() []fraction {
+	var out []fraction
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if wholeKeys[k.Value] && v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
+					out = append(out, fraction{k.Value, v.Value, v})
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(p.root)
+	return out
+}
