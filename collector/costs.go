@@ -12,6 +12,7 @@ import (
 	"github.com/placement-exporter/placement_exporter/collector/billing"
 	"github.com/placement-exporter/placement_exporter/collector/timeline"
 	"github.com/placement-exporter/placement_exporter/config"
+	"github.com/placement-exporter/placement_exporter/internal/suggest"
 )
 
 // costPlan is what a model is priced against: its serverless offers at
@@ -54,6 +55,12 @@ func planCosts(cat *billing.Catalog, s config.Settings, windows []time.Duration)
 		},
 	}
 
+	if canonical := catalogGPU(cat, s.GPU); canonical != s.GPU {
+		if canonical == "" {
+			return nil, fmt.Errorf("GPU %q is not in the price catalog (%s; add it with --prices.file)", s.GPU, knownGPUs(cat))
+		}
+		return nil, fmt.Errorf("GPU %q is not in the price catalog; did you mean %q? (GPU types are case-sensitive)", s.GPU, canonical)
+	}
 	offers := cat.ServerlessFor(s.GPU)
 	if len(s.ServerlessOffers) > 0 {
 		offers = offers[:0:0]
@@ -61,7 +68,7 @@ func planCosts(cat *billing.Catalog, s config.Settings, windows []time.Duration)
 			o, ok := cat.Offer(id)
 			switch {
 			case !ok:
-				return nil, fmt.Errorf("serverless offer %q is not in the price catalog (%s)", id, suggest(cat, id, billing.ModeServerless))
+				return nil, fmt.Errorf("serverless offer %q is not in the price catalog (%s)", id, offerHint(cat, id, billing.ModeServerless))
 			case o.Mode != billing.ModeServerless:
 				return nil, fmt.Errorf("offer %q is always-on; list it as always_on_offer, not under serverless_offers", id)
 			case o.GPU != s.GPU:
@@ -96,7 +103,7 @@ func planCosts(cat *billing.Catalog, s config.Settings, windows []time.Duration)
 		o, ok := cat.Offer(s.AlwaysOnOffer)
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("always_on_offer %q is not in the price catalog (%s)", s.AlwaysOnOffer, suggest(cat, s.AlwaysOnOffer, billing.ModeAlwaysOn))
+			return nil, fmt.Errorf("always_on_offer %q is not in the price catalog (%s)", s.AlwaysOnOffer, offerHint(cat, s.AlwaysOnOffer, billing.ModeAlwaysOn))
 		case o.Mode != billing.ModeAlwaysOn:
 			return nil, fmt.Errorf("always_on_offer %q is a serverless offer; list it under serverless_offers", s.AlwaysOnOffer)
 		case o.GPU != s.GPU:
@@ -122,6 +129,21 @@ func planCosts(cat *billing.Catalog, s config.Settings, windows []time.Duration)
 	return p, nil
 }
 
+// catalogGPU returns the catalog's spelling of a GPU type: gpu itself, the
+// one that differs only in case, or "" when there is none.
+func catalogGPU(cat *billing.Catalog, gpu string) string {
+	match := ""
+	for _, o := range cat.Offers() {
+		if o.GPU == gpu {
+			return gpu
+		}
+		if strings.EqualFold(o.GPU, gpu) {
+			match = o.GPU
+		}
+	}
+	return match
+}
+
 func knownGPUs(cat *billing.Catalog) string {
 	seen := map[string]bool{}
 	var gpus []string
@@ -135,9 +157,9 @@ func knownGPUs(cat *billing.Catalog) string {
 	return "GPU types priced: " + strings.Join(gpus, ", ")
 }
 
-// suggest lists the catalog's offers of one mode whose id shares the
+// offerHint lists the catalog's offers of one mode whose id shares the
 // provider of id, or all providers when none does.
-func suggest(cat *billing.Catalog, id string, mode billing.Mode) string {
+func offerHint(cat *billing.Catalog, id string, mode billing.Mode) string {
 	provider, _, _ := strings.Cut(id, "/")
 	var same, providers []string
 	seen := map[string]bool{}
@@ -154,7 +176,11 @@ func suggest(cat *billing.Catalog, id string, mode billing.Mode) string {
 		}
 	}
 	if len(same) > 0 {
-		return "offers of " + provider + ": " + strings.Join(same, ", ")
+		hint := ""
+		if near := suggest.Closest(id, same); near != "" {
+			hint = fmt.Sprintf("did you mean %q? ", near)
+		}
+		return hint + "offers of " + provider + ": " + strings.Join(same, ", ")
 	}
 	return "providers: " + strings.Join(providers, ", ")
 }
@@ -265,7 +291,7 @@ func (c *costs) snapshot() costSnapshot {
 		sp := c.plan.serverless[i]
 		ss := serverlessSnapshot{
 			offer:  sp.offer,
-			window: strconv.FormatFloat(sp.window, 'f', -1, 64),
+			window: formatWindow(sp.window),
 			whatIf: sp.whatIf,
 			totals: sim.Totals(),
 		}
@@ -276,6 +302,9 @@ func (c *costs) snapshot() costSnapshot {
 	}
 	return s
 }
+
+// formatWindow is the window label: whole seconds, no exponent.
+func formatWindow(seconds float64) string { return strconv.FormatFloat(seconds, 'f', -1, 64) }
 
 // priceUnit is the unit label of placement_offer_price_dollars: the
 // catalog's unit without its currency prefix (gpu_second, gpu_hour, ...).
