@@ -263,6 +263,11 @@ func TestBadCatalogs(t *testing.T) {
 			`cold_start_seconds, cold_start_source, confidence, gpus_per_unit, ` +
 			`min_billed_seconds, mode, scaledown_window_seconds, source, unit)`,
 		"wrong-type": `:2: offer "modal/H100": price: want a number, got "cheap"`,
+		"unused-provider": `:2: provider "modall": no offer uses this provider (did you mean ` +
+			`"modal"? add an offer for it under offers:, or remove the block)`,
+		"misspelt-provider": `:2: offer #1 (provider "modl", gpu "H100"): unknown provider ` +
+			`"modl"; did you mean "modal"? (a new provider needs a providers: block with mode: ` +
+			`and unit:)`,
 		"currency-mismatch": `:1: currency EUR differs from the built-in catalog's USD ` +
 			`(convert your prices to USD, or set replace_defaults: true to use only this ` +
 			`file's offers)`,

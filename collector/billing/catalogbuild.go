@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/placement-exporter/placement_exporter/internal/suggest"
 )
 
 // compile merges a user catalog file over the built-in one (base, nil when
@@ -28,6 +30,7 @@ func compile(base, user *catalogFile) (*Catalog, error) {
 
 	providers := mergeProviders(files, currency, &errs)
 	offers := mergeOffers(files, providers, &errs)
+	checkUnusedProviders(user, offers, &errs)
 
 	resolved := make([]Offer, 0, len(offers))
 	for _, o := range offers {
@@ -39,6 +42,30 @@ func compile(base, user *catalogFile) (*Catalog, error) {
 		return nil, err
 	}
 	return newCatalog(currency, resolved), nil
+}
+
+// checkUnusedProviders reports a provider block of the user file that no
+// offer uses: most likely a misspelt provider, whose settings would
+// otherwise be ignored without a word.
+func checkUnusedProviders(user *catalogFile, offers []*rawOffer, errs *mistakes) {
+	used := map[string]bool{}
+	var names []string
+	for _, o := range offers {
+		if p := str(o.Provider); !used[p] {
+			used[p] = true
+			names = append(names, p)
+		}
+	}
+	for _, p := range user.providers {
+		if used[p.name] {
+			continue
+		}
+		hint := "add an offer for it under offers:, or remove the block"
+		if near := suggest.Closest(p.name, names); near != "" {
+			hint = fmt.Sprintf("did you mean %q? ", near) + hint
+		}
+		errs.add(p.file, p.line, fmt.Sprintf("provider %q", p.name), "no offer uses this provider (%s)", hint)
+	}
 }
 
 // mergeProviders checks every provider block and merges later files' blocks
@@ -195,6 +222,13 @@ func resolveOffer(o *rawOffer, prov *rawProvider, currency string, errs *mistake
 		report("provider", "provider must be lower-case letters, digits and _, got %q%s",
 			off.Provider, fix)
 		return Offer{}, false
+	case prov == nil && o.Mode == nil:
+		// A new provider needs its terms; a near miss of a known one is a typo.
+		if near := suggest.Closest(off.Provider, knownProviders()); near != "" {
+			report("provider", "unknown provider %q; did you mean %q? (a new provider needs a "+
+				"providers: block with mode: and unit:)", off.Provider, near)
+			return Offer{}, false
+		}
 	}
 	if o.GPU == nil {
 		report("gpu", "gpu is missing (set gpu: to the GPU type, such as H100 or A100-80GB)")
@@ -325,4 +359,17 @@ func orUnknown(unit string) string {
 		return "the offer's unit"
 	}
 	return unit
+}
+
+// knownProviders lists the providers of the built-in catalog.
+func knownProviders() []string {
+	f, err := builtIn()
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(f.providers))
+	for _, p := range f.providers {
+		names = append(names, p.name)
+	}
+	return names
 }
