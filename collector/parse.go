@@ -197,6 +197,11 @@ func checkShape(body []byte, media string) error {
 	case media == "application/vnd.google.protobuf":
 		return pageError(ReasonInvalidPage, "got a protobuf page, not the Prometheus text format "+
 			"(the exporter reads the text format only; check the URL)")
+	case bytes.IndexByte(body, 0) >= 0:
+		// The text format has no NUL bytes: this is binary data, compressed
+		// or not a metrics page at all.
+		return pageError(ReasonInvalidPage, "got binary data, not Prometheus metrics "+
+			"(check the URL; a proxy may be sending a compressed body without saying so)")
 	case body[len(body)-1] != '\n':
 		return pageError(ReasonTruncated,
 			"page ends in the middle of line %d: the response was cut off "+

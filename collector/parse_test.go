@@ -48,6 +48,12 @@ func TestParsePageErrors(t *testing.T) {
 			reason: ReasonInvalidPage, msg: jsonMsg,
 		},
 		{
+			// A gzip stream delivered without Content-Encoding.
+			name: "binary", body: "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff",
+			reason: ReasonInvalidPage, msg: "got binary data, not Prometheus metrics " +
+				"(check the URL; a proxy may be sending a compressed body without saying so)",
+		},
+		{
 			name: "protobuf", body: "\x0a\x0dgo_goroutines\n",
 			contentType: "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited",
 			reason:      ReasonInvalidPage,
