@@ -5,6 +5,13 @@ BIN       := bin
 PORT      ?= 9847
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  := $(shell git rev-parse HEAD 2>/dev/null)
+BRANCH    := $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+VPKG      := github.com/prometheus/common/version
+LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
+             -X $(VPKG).Branch=$(BRANCH) -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
 .PHONY: all build test unit e2e rules-test checkmetrics deps lint bench bench-accuracy \
         generate demo docker clean
 
@@ -12,8 +19,8 @@ all: build
 
 ## build: compile placement_exporter and fleetsim into bin/
 build:
-	$(GO) build -o $(BIN)/placement_exporter ./cmd/placement_exporter
-	$(GO) build -o $(BIN)/fleetsim ./cmd/fleetsim
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/placement_exporter ./cmd/placement_exporter
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/fleetsim ./cmd/fleetsim
 
 ## test: every test: Go unit and component tests (race detector on), the
 ## rule tests with promtool 2.x and 3.x, the golden scrape through promtool,
@@ -83,7 +90,7 @@ generate:
 ## on 127.0.0.1:$(PORT); Ctrl-C stops both
 demo: build
 	@set -e; dir=$$(mktemp -d); \
-	stop() { kill $$fs $$ex 2>/dev/null; wait 2>/dev/null; rm -rf "$$dir"; }; \
+	stop() { kill $$fs $$ex 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$$dir"; }; \
 	trap 'stop; echo; echo "demo stopped"; exit 0' INT TERM; trap stop EXIT; \
 	$(BIN)/fleetsim --exporter-config.out "$$dir/placement_exporter.yml" \
 		--truth.file "$$dir/truth.json" --log.level warn > "$$dir/fleetsim.out" & fs=$$!; \
@@ -93,7 +100,8 @@ demo: build
 		--web.listen-address 127.0.0.1:$(PORT) --log.level warn & ex=$$!; \
 	echo; echo "Simulated inference servers (fleetsim):"; sed 's/^/  /' "$$dir/fleetsim.out"; \
 	echo; echo "placement_exporter:  http://127.0.0.1:$(PORT)/metrics"; \
-	echo "exact ground truth:  $$(sed -n '1s#.*\(http://[^/]*\)/.*#\1/truth#p' "$$dir/fleetsim.out")"; \
+	echo "exact ground truth of each simulated server:"; \
+	awk '{print $$4}' "$$dir/fleetsim.out" | sed 's#^\(http://[^/]*\)/.*#  \1/truth#' | sort -u; \
 	echo; echo "Busy and observed seconds of every model appear within 30 s:"; \
 	echo "  curl -s http://127.0.0.1:$(PORT)/metrics | grep -E '^placement_model_(busy|observed)_seconds_total'"; \
 	echo "Press Ctrl-C to stop."; \

@@ -59,6 +59,9 @@ func run(args []string) int {
 		fmt.Print(fleetsim.DemoFleet)
 		return 0
 	}
+	if ip := net.ParseIP(*host); *host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		logger.Warn("listening beyond loopback: other hosts can reach the simulated servers", "host", *host)
+	}
 	if !(*speed > 0) {
 		logger.Error("--speed must be positive", "speed", *speed)
 		return 2

@@ -137,6 +137,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Name:        name,
 			Description: "Per-model duty cycle, idle gaps and serverless versus always-on GPU cost",
 			Version:     version.Info(),
+			// No profiling endpoints are served, so the page links none.
+			Profiling: "false",
 			Links: []web.LandingLinks{
 				{Address: *metricsPath, Text: "Metrics"},
 				{Address: "/-/healthy", Text: "Health"},

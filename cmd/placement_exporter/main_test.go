@@ -141,6 +141,15 @@ targets:
 	}
 	scrape(t, addr, want...)
 
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	landing, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(landing), "/metrics") || strings.Contains(string(landing), "/debug/pprof") {
+		t.Errorf("the landing page must link /metrics and no profiling endpoint:\n%s", landing)
+	}
 	for path, code := range map[string]int{"/-/healthy": 200, "/-/ready": 200, "/": 200, "/-/reload": 405} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
