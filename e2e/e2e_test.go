@@ -65,11 +65,12 @@ func run(t *testing.T, source MetricsSource, want expectations) {
 	prometheus := binary(t, "E2E_PROMETHEUS", "/usr/bin/prometheus", "prometheus")
 	alertmanager := binary(t, "E2E_ALERTMANAGER", "/usr/bin/prometheus-alertmanager",
 		"prometheus-alertmanager")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// The source may build binaries first; the deadline covers the wait for
+	// rules and alerts, with room for a slow, shared CI machine.
+	target := source(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-
-	target := source(t)
 	hook := newWebhook(t)
 
 	amAddr := freeAddr(t)
