@@ -98,6 +98,7 @@ demo: build
 	[ -s "$$dir/placement_exporter.yml" ] || { echo "fleetsim did not start:"; cat "$$dir/fleetsim.out"; exit 1; }; \
 	$(BIN)/placement_exporter --config.file "$$dir/placement_exporter.yml" \
 		--web.listen-address 127.0.0.1:$(PORT) --log.level warn & ex=$$!; \
+	sleep 1; kill -0 $$ex 2>/dev/null || { echo "placement_exporter did not start (is port $(PORT) free? set PORT=...)"; exit 1; }; \
 	echo; echo "Simulated inference servers (fleetsim):"; sed 's/^/  /' "$$dir/fleetsim.out"; \
 	echo; echo "placement_exporter:  http://127.0.0.1:$(PORT)/metrics"; \
 	echo "exact ground truth of each simulated server:"; \
@@ -109,7 +110,7 @@ demo: build
 
 ## docker: build the container image (needs a Docker engine)
 docker:
-	docker build -t placement_exporter .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t placement_exporter:$(VERSION) .
 
 clean:
 	rm -rf $(BIN) .build

@@ -186,6 +186,9 @@ type Duration time.Duration
 
 // UnmarshalYAML reads a duration.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if strings.HasPrefix(n.Value, "-") {
+		return &lineError{n.Line, n.Value, fmt.Sprintf("duration %s is negative (durations must be positive, e.g. 1s)", n.Value)}
+	}
 	v, err := model.ParseDuration(n.Value)
 	if err != nil || n.Kind != yaml.ScalarNode {
 		return &lineError{n.Line, n.Value, fmt.Sprintf("cannot read %q as a duration (write e.g. 1s, 500ms or 2m)", n.Value)}
@@ -421,11 +424,24 @@ func (c *Config) validURL(t *Target, at func(key, format string, a ...any)) bool
 		}
 	}
 	t.Name = hostPort(u)
-	t.Display = u.Redacted()
+	t.Display = display(u)
 	return true
 }
 
 var userinfo = regexp.MustCompile(`://([^/@:]*):[^/@]*@`)
+
+// display returns the URL for logs: the password and the values of query
+// parameters (tokens are often passed there) masked.
+func display(u *url.URL) string {
+	c := *u
+	if q := c.Query(); len(q) > 0 {
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
+}
 
 // redact hides the password of a URL that may not parse.
 func redact(raw string) string {

@@ -90,6 +90,8 @@ func TestLoadErrors(t *testing.T) {
 		"bad_strategy.yml":      `testdata/bad_strategy.yml:3: targets[0]: unknown strategy "reserved" (one of always_on, serverless, unknown)`,
 		"bad_server.yml":        `testdata/bad_server.yml:3: targets[0]: unknown server "ollama" (one of llamacpp, sglang, tgi, triton, trtllm, vllm, or leave it out to detect it)`,
 		"missing_url.yml":       `testdata/missing_url.yml:2: targets[0]: url is missing (e.g. url: http://10.0.0.5:8000/metrics)`,
+		"negative_duration.yml": `testdata/negative_duration.yml:1: poll_interval: duration -1s is negative (durations must be positive, e.g. 1s)`,
+		"secret_in_url.yml":     `testdata/secret_in_url.yml:3: targets[1]: url "http://127.0.0.1:8000/metrics?token=xxxxx&x=xxxxx" is also targets[0] (list each endpoint once)`,
 		"bad_url.yml":           `testdata/bad_url.yml:2: targets[0]: url "127.0.0.1:8000/metrics" has no scheme (write http://127.0.0.1:8000/metrics)`,
 		"fractional_count.yml": "testdata/fractional_count.yml:4: replicas: 2.7 is not a whole number (write a count such as 2)\n" +
 			"testdata/fractional_count.yml:5: gpus_per_replica: 1.9 is not a whole number (write a count such as 2)",

@@ -73,8 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *configCheck {
-		fmt.Fprintf(stdout, "%s: configuration OK (%d targets, %d offers priced in %s)\n",
-			*configFile, len(cfg.Targets), len(cat.Offers()), cat.Currency())
+		fmt.Fprintf(stdout, "%s: configuration OK (%s, %d offers priced in %s)\n",
+			*configFile, plural(len(cfg.Targets), "target"), len(cat.Offers()), cat.Currency())
 		return 0
 	}
 	logger.Info("starting "+name, "version", version.Info(), "build_context", version.BuildContext())
@@ -168,6 +168,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = srv.Shutdown(shutdown)
 	}
 	return 0
+}
+
+// plural writes a count and a noun, "1 target", "3 targets".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // indent puts each line of s on its own indented line.

@@ -204,7 +204,7 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.file=" + good, "--config.check"}, &out, &errs); code != 0 {
 		t.Errorf("exit %d, stderr %s", code, errs.String())
 	}
-	if !strings.Contains(out.String(), "configuration OK (1 targets") {
+	if !strings.Contains(out.String(), "configuration OK (1 target,") {
 		t.Errorf("stdout = %q", out.String())
 	}
 
