@@ -100,7 +100,7 @@ func TestGoldenScrape(t *testing.T) {
 		}
 	}
 	// Triton core has no running gauge: its timeline is rebuilt from the
-	// counters and held for 20 s, so after 1 s nothing is observed yet.
+	// counters and held for at least 10 s, so after 1 s nothing is observed yet.
 	for _, m := range []string{"densenet_onnx", "inception_graphdef", "simple", "simple_dyna_sequence",
 		"simple_identity", "simple_int8", "simple_sequence", "simple_string"} {
 		want := fmt.Sprintf(`placement_model_observed_seconds_total{cluster="",model=%q,target="triton.test:8002"} 0`, m)

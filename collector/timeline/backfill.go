@@ -11,7 +11,7 @@ import (
 // these bounds in seconds. A request longer than the hold is counted busy
 // for the hold only.
 const (
-	minHold = 20.0
+	minHold = 10.0
 	maxHold = 300.0
 )
 

@@ -22,7 +22,7 @@ func TestBackfill(t *testing.T) {
 		{
 			// One 2.5 s request finished in (10, 11]: taken as finishing mid
 			// interval, at 10.5, it ran from 8 to 10.5. Polls run to 40 s and
-			// the hold is 20 s, so the timeline up to 20 s is emitted.
+			// the hold is 10 s, so the timeline up to 30 s is emitted.
 			name: "one request rebuilt backwards from its completion",
 			polls: func() []poll {
 				var p []poll
@@ -35,7 +35,7 @@ func TestBackfill(t *testing.T) {
 				}
 				return p
 			}(),
-			observed: 20, busy: 2.5, requestSeconds: 2.5,
+			observed: 30, busy: 2.5, requestSeconds: 2.5,
 		},
 		{
 			// Two requests of 1.5 s each finished in (10, 11], taken at 10.25
@@ -52,7 +52,7 @@ func TestBackfill(t *testing.T) {
 				}
 				return p
 			}(),
-			observed: 20, busy: 2, requestSeconds: 3,
+			observed: 30, busy: 2, requestSeconds: 3,
 		},
 		{
 			// A request waiting at the poll at 5 (none at 4 or 6) is busy for
@@ -69,7 +69,7 @@ func TestBackfill(t *testing.T) {
 				}
 				return p
 			}(),
-			observed: 10, busy: 1,
+			observed: 20, busy: 1,
 		},
 		{
 			// A 5 s request finished in (11, 12], so ran from 6.5 to 11.5;
@@ -91,7 +91,7 @@ func TestBackfill(t *testing.T) {
 				}
 				return p
 			}(),
-			observed: 18, unobserved: 2, busy: 3, requestSeconds: 5,
+			observed: 28, unobserved: 2, busy: 3, requestSeconds: 5,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,10 +109,10 @@ func TestBackfill(t *testing.T) {
 
 func TestBackfillHoldFollowsLatency(t *testing.T) {
 	// Two 30 s requests finish in (34, 35] and (134, 135]. When the first
-	// finishes the hold is still 20 s and the timeline up to 14 s is out, so
-	// only 14 to 34.5 of it counts busy (20.5 s). It raises the hold to 60 s,
+	// finishes the hold is still 10 s and the timeline up to 24 s is out, so
+	// only 24 to 34.5 of it counts busy (10.5 s). It raises the hold to 60 s,
 	// so the second, 104.5 to 134.5, counts whole. Polls to 200 s emit up to
-	// 140 s: busy 20.5 + 30.
+	// 140 s: busy 10.5 + 30.
 	var polls []poll
 	for s := 0; s <= 200; s++ {
 		r := tritonLike(0, 0, 0)
@@ -126,8 +126,8 @@ func TestBackfillHoldFollowsLatency(t *testing.T) {
 	}
 	e, _ := script(Options{}, polls)
 	got := e.Totals()
-	if !near(got.ObservedSeconds, 140) || !near(got.BusySeconds, 50.5) {
-		t.Errorf("observed/busy = %v/%v, want 140/50.5", got.ObservedSeconds, got.BusySeconds)
+	if !near(got.ObservedSeconds, 140) || !near(got.BusySeconds, 40.5) {
+		t.Errorf("observed/busy = %v/%v, want 140/40.5", got.ObservedSeconds, got.BusySeconds)
 	}
 }
 

@@ -5,7 +5,7 @@ import "math"
 // runHold bounds how long a busy run is held before its part so far is
 // settled and emitted, so that the counters of a model that is busy for
 // hours still move.
-const runHold = 20.0 // seconds
+const runHold = 15.0 // seconds
 
 type pieceKind uint8
 

@@ -299,7 +299,7 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, rows []Row, seeds int, s S
 	p("Triton without the TensorRT-LLM backend, and older trtllm-serve builds, expose no gauge of\n")
 	p("requests running: only requests waiting and the counters. The estimator then rebuilds the\n")
 	p("timeline backwards from each completion and its latency and holds it for twice the longest\n")
-	p("mean latency seen (20 s to 5 min). The same scenarios with the running gauge removed; cell:\n")
+	p("mean latency seen (10 s to 5 min). The same scenarios with the running gauge removed; cell:\n")
 	p("worst / mean duty-cycle error per hour (pp), and the worst bill error (%%).\n\n| Scenario |")
 	for _, iv := range PollIntervals {
 		p(" %s |", iv)
