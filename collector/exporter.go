@@ -48,6 +48,7 @@ type Exporter struct {
 	catalog    *billing.Catalog
 	targets    map[string]*target // by URL
 	labelNames []string           // union of the targets' configured label names
+	descs      *descs             // the series' descriptions for labelNames
 	sem        chan struct{}      // bounds the polls in flight
 }
 
@@ -121,11 +122,17 @@ func (e *Exporter) Apply(cfg *config.Config, cat *billing.Catalog) {
 			e.logger.Info("target removed", "target", t.cfg.Name, "url", t.cfg.Display)
 		}
 	}
-	e.labelNames = e.labelNames[:0]
+	// A new slice, not the old one reused: a scrape may still be reading it.
+	e.labelNames = make([]string, 0, len(names))
 	for k := range names {
 		e.labelNames = append(e.labelNames, k)
 	}
 	sort.Strings(e.labelNames)
+	currency := "USD"
+	if cat != nil {
+		currency = cat.Currency()
+	}
+	e.descs = newDescs(e.labelNames, currency)
 	e.cfg = cfg
 }
 

@@ -123,14 +123,12 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range e.targets {
 		targets = append(targets, t)
 	}
-	names := append([]string(nil), e.labelNames...)
-	currency := "USD"
-	if e.catalog != nil {
-		currency = e.catalog.Currency()
-	}
+	names, d := e.labelNames, e.descs
 	e.mu.RUnlock()
+	if d == nil {
+		return // not configured yet
+	}
 
-	d := newDescs(names, currency)
 	prices := map[string]billing.Offer{}
 	for _, t := range targets {
 		s := t.snapshot(names)
