@@ -3,7 +3,6 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -309,9 +308,5 @@ func formatWindow(seconds float64) string { return strconv.FormatFloat(seconds, 
 // priceUnit is the unit label of placement_offer_price_dollars: the
 // catalog's unit without its currency prefix (gpu_second, gpu_hour, ...).
 func priceUnit(o billing.Offer) string {
-	u := strings.TrimPrefix(o.Unit, strings.ToLower(o.Currency)+"_per_")
-	if math.IsNaN(o.Price) {
-		return "unknown"
-	}
-	return u
+	return strings.TrimPrefix(o.Unit, strings.ToLower(o.Currency)+"_per_")
 }

@@ -229,11 +229,13 @@ func (t *target) reconfigure(cfg *config.Config, tc *config.Target, cat *billing
 	if tc.Server != "" {
 		t.server = tc.Server
 	}
-	for _, m := range tc.ConfiguredModels() {
-		t.model(m)
-	}
+	// Existing models take the new settings; a configured model not seen
+	// yet is created with them (and planned once).
 	for name, m := range t.models {
 		m.reconfigure(t, name)
+	}
+	for _, m := range tc.ConfiguredModels() {
+		t.model(m)
 	}
 }
 

@@ -83,9 +83,6 @@ func NewEstimator(opts Options, sinks ...Sink) *Estimator {
 	return &Estimator{opts: opts, sinks: sinks, lastEmitted: Unobserved}
 }
 
-// AddSink adds a consumer of the segments emitted from now on.
-func (e *Estimator) AddSink(s Sink) { e.sinks = append(e.sinks, s) }
-
 // Totals returns the cumulative figures so far.
 func (e *Estimator) Totals() Totals {
 	t := e.t
@@ -292,7 +289,7 @@ func (e *Estimator) step(t time.Time, dt float64, r Reading, d delta) {
 		}, d)
 		e.sample(r)
 		e.t.LastBusy = t
-		if e.run.held() >= runHold {
+		if e.run.heldSeconds >= runHold {
 			e.settle(false, false)
 		}
 	default:
@@ -421,7 +418,7 @@ func (e *Estimator) settle(last, final bool) {
 		p := e.run.pieces[n-1]
 		e.t.LastBusy = e.lastT.Add(seconds(p.busy))
 	}
-	e.run.pieces = e.run.pieces[:0]
+	e.run.dropSettled()
 }
 
 // concurrencyCV2 returns the squared coefficient of variation of the

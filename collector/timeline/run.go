@@ -39,31 +39,40 @@ type piece struct {
 // take the expected share of each interval, and the last part makes the
 // whole run's busy time agree with the identity.
 type run struct {
-	pieces    []piece // the part not settled yet
-	work      float64 // latency seconds of requests finished in the run
-	workOK    bool    // the counters give work
-	finished  float64 // requests finished in the run, if counted
-	counted   bool    // finished is an exact count
-	samples   float64 // busy polls
-	inFlight  float64 // sum of in-flight counts at those polls
-	inFlight2 float64 // sum of their squares
-	settled   float64 // busy seconds of the parts already settled
+	pieces []piece // the part not settled yet
+	// heldSeconds is the length of the pieces, kept as they are added.
+	heldSeconds float64
+	work        float64 // latency seconds of requests finished in the run
+	workOK      bool    // the counters give work
+	finished    float64 // requests finished in the run, if counted
+	counted     bool    // finished is an exact count
+	samples     float64 // busy polls
+	inFlight    float64 // sum of in-flight counts at those polls
+	inFlight2   float64 // sum of their squares
+	settled     float64 // busy seconds of the parts already settled
 	// settledVar is the variance of the settled parts' busy seconds.
 	settledVar float64
 }
 
 func (r *run) reset() {
-	r.pieces = r.pieces[:0]
+	r.dropSettled()
 	r.work, r.workOK = 0, false
 	r.finished, r.counted = 0, true
 	r.samples, r.inFlight, r.inFlight2 = 0, 0, 0
 	r.settled, r.settledVar = 0, 0
 }
 
+// dropSettled forgets the pieces once they have been emitted.
+func (r *run) dropSettled() {
+	r.pieces = r.pieces[:0]
+	r.heldSeconds = 0
+}
+
 // add appends an interval with the work the counters show for it
 // (negative when they show none) and the requests that finished in it.
 func (r *run) add(p piece, work, finished float64, exact bool) {
 	r.pieces = append(r.pieces, p)
+	r.heldSeconds += p.dt
 	if work >= 0 {
 		r.work += work
 		r.workOK = r.workOK || work > 0
@@ -78,15 +87,6 @@ func (r *run) sample(rd Reading) {
 	c := rd.InFlight()
 	r.inFlight += c
 	r.inFlight2 += c * c
-}
-
-// held returns the seconds of run held so far.
-func (r *run) held() float64 {
-	var s float64
-	for _, p := range r.pieces {
-		s += p.dt
-	}
-	return s
 }
 
 // expectedShare is the share of an uncertain piece expected busy: half of an edge
